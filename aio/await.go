@@ -1,0 +1,49 @@
+package aio
+
+// Await suspends t until f settles, then returns f's value and error. If t is
+// cancelled first (or already was), Await returns the context's error at once
+// and f goes on unaffected. If f's task panicked, Await panics with its
+// *[PanicError]; if it called runtime.Goexit, Await does too. Await must be
+// called by t itself; f must belong to t's loop (else [ErrInvalid]).
+func Await[T any](t *Task, f *Future[T]) (T, error) {
+	t.mustRun("Await")
+	var zero T
+	switch {
+	case f == nil:
+		return zero, invalid("Await: nil future")
+	case f.l != t.l && !f.Settled():
+		return zero, invalid("Await: future of %v awaited by a task of %v", f.l, t.l)
+	case f.task == t:
+		return zero, invalid("Await: %v awaits its own future", t)
+	case t.cancelErr != nil:
+		return zero, t.cancelErr
+	}
+	for !f.Settled() {
+		if t.cancelErr != nil {
+			return zero, t.cancelErr
+		}
+		f.waiters = append(f.waiters, t)
+		t.suspend()
+		f.removeWaiter(t)
+	}
+	return f.result()
+}
+
+// awaitSettled suspends t until f settles, even if t is cancelled meanwhile:
+// for waits that must not leave a child running (Timeout, Group).
+func awaitSettled[T any](t *Task, f *Future[T]) {
+	for !f.Settled() {
+		f.waiters = append(f.waiters, t)
+		t.suspend()
+		f.removeWaiter(t)
+	}
+}
+
+func (f *Future[T]) removeWaiter(t *Task) {
+	for i, w := range f.waiters {
+		if w == t {
+			f.waiters = append(f.waiters[:i], f.waiters[i+1:]...)
+			return
+		}
+	}
+}

@@ -1,0 +1,33 @@
+package aio
+
+import (
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+const haveFutex = true
+
+const (
+	futexWaitPrivate = 0 | 128
+	futexWakePrivate = 1 | 128
+)
+
+// futexWait sleeps while *addr == val, until futexWake or, if timeout >= 0,
+// until timeout passes. It may return early; callers re-check their condition.
+// It enters the kernel through syscall.Syscall6, so the runtime knows the
+// thread blocks and can hand its P to other goroutines.
+func futexWait(addr *uint32, val uint32, timeout time.Duration) {
+	if timeout < 0 {
+		syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitPrivate, uintptr(val), 0, 0, 0)
+		return
+	}
+	ts := syscall.NsecToTimespec(int64(timeout))
+	syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitPrivate, uintptr(val), uintptr(unsafe.Pointer(&ts)), 0, 0)
+}
+
+// futexWake wakes one thread sleeping in futexWait on addr. It never blocks,
+// so it skips the runtime's syscall bookkeeping.
+func futexWake(addr *uint32) {
+	syscall.RawSyscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakePrivate, 1, 0, 0, 0)
+}

@@ -1,0 +1,12 @@
+//go:build !linux
+
+package aio
+
+import "time"
+
+const haveFutex = false
+
+func futexWait(addr *uint32, val uint32, timeout time.Duration) {
+	panic("aio: no futex on this system")
+}
+func futexWake(addr *uint32) { panic("aio: no futex on this system") }

@@ -1,0 +1,243 @@
+package aio
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// A Future is the outcome of a task, or of anything else that ends once: a
+// value and an error, or a panic. Tasks wait for it with [Await]; other
+// goroutines with [Future.Wait] or [Future.Done]. A Future is created by [Go],
+// [Spawn] or [NewFuture]; the zero value is not usable.
+//
+// Settling a future synchronizes before every Await, Wait or receive from Done
+// that observes it.
+type Future[T any] struct {
+	l    *Loop
+	task *Task                  // the task that settles f, or nil
+	fn   func(*Task) (T, error) // the task's function
+
+	state     atomic.Uint32 // futurePending, futureDone
+	settling  atomic.Bool   // a settle func has been called (NewFuture)
+	retrieved atomic.Bool   // its outcome has been handed to someone
+	val       T
+	err       error
+	pe        *PanicError
+
+	// Loop-owned.
+	waiters []*Task  // suspended in Await(f)
+	onDone  []func() // run on the loop when f settles
+
+	chMu sync.Mutex    // guards ch
+	ch   chan struct{} // closed when f settles; made by Done
+}
+
+const (
+	futurePending uint32 = iota
+	futureDone
+)
+
+// Done returns a channel that is closed when the future has settled. It is
+// safe to call from any goroutine.
+func (f *Future[T]) Done() <-chan struct{} {
+	f.chMu.Lock()
+	defer f.chMu.Unlock()
+	if f.ch == nil {
+		if f.state.Load() == futureDone {
+			f.ch = closedChan
+		} else {
+			f.ch = make(chan struct{})
+		}
+	}
+	return f.ch
+}
+
+// Settled reports whether the future has its outcome. It is safe to call from
+// any goroutine and never blocks.
+func (f *Future[T]) Settled() bool { return f.state.Load() == futureDone }
+
+// Loop returns the loop the future belongs to.
+func (f *Future[T]) Loop() *Loop { return f.l }
+
+// Wait blocks until the future settles or ctx ends, and returns its value and
+// error, or ctx's error if ctx ended first. ctx bounds only the wait: to cancel
+// the task behind the future, call [Future.Cancel]. If the task panicked, Wait
+// panics with its *[PanicError]; if it called runtime.Goexit, Wait does too.
+//
+// Wait may be called from any number of goroutines. Called on the loop's own
+// thread while the future is still pending (from a task, where [Await] is the
+// way), it returns [ErrLoopThread] at once instead of deadlocking.
+func (f *Future[T]) Wait(ctx context.Context) (T, error) {
+	if f == nil {
+		var zero T
+		return zero, invalid("Wait on a nil *Future")
+	}
+	if f.state.Load() != futureDone {
+		if f.l.onLoopThread() {
+			var zero T
+			return zero, ErrLoopThread
+		}
+		if !f.l.spinUntil(&f.state) {
+			select {
+			case <-f.Done():
+			case <-ctx.Done():
+				var zero T
+				return zero, ctx.Err()
+			}
+		}
+	}
+	return f.result()
+}
+
+// result hands the outcome over: it re-panics a panic and re-raises Goexit.
+func (f *Future[T]) result() (T, error) {
+	f.retrieved.Store(true)
+	if f.pe != nil {
+		panic(f.pe)
+	}
+	if f.err == errGoexit {
+		runtime.Goexit()
+	}
+	return f.val, f.err
+}
+
+// Cancel asks for the future to end early. For a task's future, it cancels the
+// task: its context is done and its current or next await returns
+// context.Canceled; the future settles when the task returns. A future from
+// [NewFuture] settles at once with context.Canceled. Cancel does nothing to a
+// settled future. It is safe to call from any goroutine, any number of times;
+// it does not wait.
+func (f *Future[T]) Cancel() {
+	if f == nil || f.state.Load() == futureDone {
+		return
+	}
+	if f.task != nil {
+		f.l.postCancel(f.task, context.Canceled, nil)
+		return
+	}
+	f.settleFunc()(*new(T), context.Canceled)
+}
+
+// settle records the outcome and wakes everyone waiting. It runs on the loop,
+// or anywhere once the loop has stopped; only the first call counts.
+func (f *Future[T]) settle(v T, err error, pe *PanicError) {
+	if f.state.Load() == futureDone {
+		return
+	}
+	f.val, f.err, f.pe = v, err, pe
+	f.chMu.Lock()
+	f.state.Store(futureDone)
+	if f.ch != nil {
+		close(f.ch)
+	}
+	f.chMu.Unlock()
+	for _, t := range f.waiters {
+		f.l.wake(t)
+	}
+	f.waiters = nil
+	onDone := f.onDone
+	f.onDone = nil
+	for _, cb := range onDone {
+		cb()
+	}
+	if pe != nil {
+		f.l.noteUnretrieved(f)
+	}
+}
+
+// settleNow settles a future that nobody can have seen yet, off the loop.
+func (f *Future[T]) settleNow(v T, err error, pe *PanicError) {
+	f.val, f.err, f.pe = v, err, pe
+	f.state.Store(futureDone)
+}
+
+// run implements taskBody: it runs the task's function and settles f.
+func (f *Future[T]) run(t *Task) {
+	var (
+		v   T
+		err error
+	)
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		p := recover()
+		if p == nil {
+			return // runtime.Goexit: the worker settles the task
+		}
+		t.l.endTask(t)
+		f.settle(v, t.outcome(nil), AsPanicError(p))
+	}()
+	v, err = f.fn(t)
+	returned = true
+	t.l.endTask(t)
+	f.settle(v, t.outcome(err), nil)
+}
+
+// fail implements taskBody: it settles the future of a task that never ran,
+// or that called runtime.Goexit.
+func (f *Future[T]) fail(err error) {
+	var zero T
+	if f.task != nil && err != errGoexit {
+		err = f.task.outcome(err)
+	}
+	f.settle(zero, err, nil)
+}
+
+func (f *Future[T]) funcName() string { return funcName(f.fn) }
+
+// unretrieved is a settled future whose panic may never be looked at.
+type unretrieved interface {
+	panicked() (*PanicError, bool)
+	taskName() string
+}
+
+func (f *Future[T]) panicked() (*PanicError, bool) { return f.pe, !f.retrieved.Load() }
+
+func (f *Future[T]) taskName() string {
+	if f.task != nil {
+		return f.task.String()
+	}
+	return "future"
+}
+
+// Completed returns a future that has already settled with v and err and
+// belongs to no loop: any task may await it and any goroutine wait for it.
+func Completed[T any](v T, err error) *Future[T] {
+	f := &Future[T]{}
+	f.settleNow(v, err, nil)
+	return f
+}
+
+// NewFuture returns a pending future of loop l and the function that settles
+// it. settle is safe to call from any goroutine; the first call wins and later
+// calls do nothing. Tasks awaiting the future resume on the loop. A future that
+// is never settled keeps its awaiting tasks suspended until they are cancelled.
+func NewFuture[T any](l *Loop) (f *Future[T], settle func(T, error)) {
+	f = &Future[T]{l: l}
+	return f, f.settleFunc()
+}
+
+func (f *Future[T]) settleFunc() func(T, error) {
+	return func(v T, err error) {
+		if !f.settling.CompareAndSwap(false, true) {
+			return
+		}
+		it := &settleItem[T]{f: f, v: v, err: err}
+		if !f.l.inbox.post(it, false) {
+			// The loop has stopped: no task can be waiting any more.
+			f.settle(v, err, nil)
+		}
+	}
+}
+
+type settleItem[T any] struct {
+	f   *Future[T]
+	v   T
+	err error
+}
+
+func (s *settleItem[T]) runOnLoop(*Loop) { s.f.settle(s.v, s.err, nil) }

@@ -1,0 +1,111 @@
+package aio
+
+import (
+	"context"
+	"runtime"
+	"time"
+)
+
+// A Group runs tasks as children of one task and waits for them all
+// (structured concurrency, like errgroup): the first error or panic cancels
+// the others, and [Group.Wait] returns that error or re-panics that panic. A
+// Group is made by [NewGroup] and used on its loop only.
+type Group struct {
+	t       *Task
+	running int
+	tasks   []*Task
+	err     error
+	pe      *PanicError
+	goexit  bool
+	failed  bool
+	waiter  *Task
+}
+
+// NewGroup returns an empty group whose tasks are children of t: their
+// contexts derive from t's, so cancelling t cancels them. It must be called by
+// t itself.
+func NewGroup(t *Task) *Group {
+	t.mustRun("NewGroup")
+	return &Group{t: t}
+}
+
+// Go starts fn as a new task of the group. If the group has already failed,
+// the task starts cancelled. A nil fn fails the group with [ErrInvalid]. Go
+// may be called by any task of the group's loop, including the group's tasks.
+func (g *Group) Go(fn func(*Task) error) {
+	if g.t.l.current == nil {
+		panic("aio: Group.Go called outside a task of " + g.t.l.Name())
+	}
+	if fn == nil {
+		g.fail(invalid("Group.Go: nil function"), nil, false)
+		return
+	}
+	f := goChild(g.t, func(t *Task) (struct{}, error) { return struct{}{}, fn(t) }, time.Time{})
+	if f.Settled() {
+		g.childDone(f)
+		return
+	}
+	g.running++
+	g.tasks = append(g.tasks, f.task)
+	if g.failed {
+		g.t.l.cancelTask(f.task, context.Canceled, false)
+	}
+	f.onDone = append(f.onDone, func() { g.childDone(f) })
+}
+
+func (g *Group) childDone(f *Future[struct{}]) {
+	if f.task != nil {
+		for i, t := range g.tasks {
+			if t == f.task {
+				g.tasks = append(g.tasks[:i], g.tasks[i+1:]...)
+				g.running--
+				break
+			}
+		}
+	}
+	switch {
+	case f.pe != nil:
+		f.retrieved.Store(true)
+		g.fail(nil, f.pe, false)
+	case f.err == errGoexit:
+		g.fail(nil, nil, true)
+	case f.err != nil:
+		g.fail(f.err, nil, false)
+	}
+	if g.running == 0 && g.waiter != nil {
+		g.t.l.wake(g.waiter)
+	}
+}
+
+// fail records the group's first failure and cancels its running tasks.
+func (g *Group) fail(err error, pe *PanicError, goexit bool) {
+	if g.failed {
+		return
+	}
+	g.failed, g.err, g.pe, g.goexit = true, err, pe, goexit
+	for _, t := range g.tasks {
+		g.t.l.cancelTask(t, context.Canceled, false)
+	}
+}
+
+// Wait suspends the group's task until every task of the group has ended,
+// then returns the first error, or nil. If a task panicked first, Wait panics
+// with its *[PanicError]; if one called runtime.Goexit, so does Wait. Wait
+// waits even if its own task is cancelled meanwhile (the group's tasks are
+// cancelled too), so no task of the group outlives it. It must be called by
+// the task that made the group.
+func (g *Group) Wait() error {
+	g.t.mustRun("Group.Wait")
+	for g.running > 0 {
+		g.waiter = g.t
+		g.t.suspend()
+	}
+	g.waiter = nil
+	if g.pe != nil {
+		panic(g.pe)
+	}
+	if g.goexit {
+		runtime.Goexit()
+	}
+	return g.err
+}

@@ -1,0 +1,499 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A Loop is an event loop: one goroutine, locked to its OS thread unless the
+// loop is [Unpinned], that runs tasks one step at a time. Code on a loop needs
+// no locks for state that only the loop touches, and a pinned loop keeps every
+// step of every task on one OS thread, as thread-affine libraries require.
+//
+// A Loop is made by [NewLoop] (and run by [Loop.Serve]) or by [Start], or
+// exists for the length of a call to [Run]. Work comes in from any goroutine
+// through [Spawn] and [Call]. The zero value is not usable.
+type Loop struct {
+	id  uint64
+	cfg config
+
+	inbox inbox // work posted from other goroutines
+
+	state        atomic.Int32  // a loopState
+	tid          atomic.Int64  // OS thread of a pinned loop, once it runs
+	goid         atomic.Uint64 // id of the loop goroutine, once it runs
+	stepG        atomic.Uint64 // goid of the coroutine running a step; 0 between steps
+	stepSeq      atomic.Uint64 // counts steps; the slow-task watchdog reads it
+	stepAt       atomic.Int64  // when the current step began, in ns since epoch
+	stepTask     atomic.Pointer[Task]
+	slowReported atomic.Uint64 // the step the watchdog has reported
+	live         atomic.Int64  // tasks started and not yet ended
+	nextID       atomic.Uint64
+	started      chan struct{} // closed once Serve runs
+	done         chan struct{} // closed when Serve returns
+	err          error         // what Serve returns; written before done is closed
+	epoch        time.Time
+
+	// Loop-owned.
+	current *Task
+	runq    taskQueue
+	timers  timerHeap
+	tasks   taskList // live tasks
+	idle    []*worker
+	zombies []*worker
+	closing bool
+	threads threadPool
+	helpers sync.WaitGroup // goroutines that post back to the loop (ToThread, Recv)
+	panics  []unretrieved
+}
+
+type loopState int32
+
+const (
+	loopNew loopState = iota
+	loopRunning
+	loopClosing
+	loopClosed
+)
+
+var loopIDs atomic.Uint64
+
+// maxIdleWorkers bounds the coroutines kept for reuse.
+const maxIdleWorkers = 256
+
+// NewLoop returns a loop that does not run yet: [Loop.Serve] runs it on the
+// calling goroutine. Work posted before then waits for Serve.
+func NewLoop(opts ...Option) *Loop {
+	l := &Loop{
+		id:      loopIDs.Add(1),
+		cfg:     newConfig(opts),
+		started: make(chan struct{}),
+		done:    make(chan struct{}),
+		epoch:   time.Now(),
+	}
+	l.inbox.init(l.cfg.schedPark)
+	l.threads.max = l.cfg.workers
+	return l
+}
+
+// Start returns a new loop running on a goroutine of its own. It returns once
+// the loop is running.
+func Start(opts ...Option) *Loop {
+	l := NewLoop(opts...)
+	go l.Serve()
+	<-l.started
+	return l
+}
+
+// ID returns a number that identifies the loop within the process.
+func (l *Loop) ID() uint64 { return l.id }
+
+// Name returns the name given with [Name], or "loop-ID".
+func (l *Loop) Name() string {
+	if l.cfg.name != "" {
+		return l.cfg.name
+	}
+	return fmt.Sprintf("loop-%d", l.id)
+}
+
+// String returns the loop's name.
+func (l *Loop) String() string { return l.Name() }
+
+// Logger returns the logger the loop reports to (see [Logger], [SlowTask]).
+func (l *Loop) Logger() *slog.Logger { return l.cfg.logger }
+
+// Pinned reports whether the loop locks its goroutine to one OS thread.
+func (l *Loop) Pinned() bool { return !l.cfg.unpinned }
+
+// ThreadID returns the id of the OS thread a pinned loop runs on (on Linux,
+// what syscall.Gettid returns there), or 0 if the loop is not running yet, is
+// unpinned, or the system offers no thread id.
+func (l *Loop) ThreadID() int {
+	if l.cfg.unpinned {
+		return 0
+	}
+	return int(l.tid.Load())
+}
+
+// Stats is a snapshot of a loop's counters, for tests and diagnostics.
+type Stats struct {
+	Tasks int    // tasks started and not yet ended
+	Steps uint64 // task steps run so far
+}
+
+// Stats returns the loop's counters. It is safe to call from any goroutine.
+func (l *Loop) Stats() Stats {
+	return Stats{Tasks: int(l.live.Load()), Steps: l.stepSeq.Load()}
+}
+
+// Done returns a channel that is closed when the loop has stopped and its
+// goroutine has nothing left to do.
+func (l *Loop) Done() <-chan struct{} { return l.done }
+
+// Serve runs the loop on the calling goroutine until [Loop.Close] or
+// [Loop.Shutdown], and returns what Close returns. Unless the loop is
+// [Unpinned], it locks the goroutine to its OS thread for the whole time.
+// Calling Serve on a loop that already ran, or that was closed before it ran,
+// returns [ErrClosed].
+//
+// If a task called runtime.Goexit, the Goexit goes on in the calling goroutine
+// once the loop has stopped, as iter.Pull does with one in its sequence.
+func (l *Loop) Serve() error {
+	if !l.state.CompareAndSwap(int32(loopNew), int32(loopRunning)) {
+		return ErrClosed
+	}
+	if !l.cfg.unpinned {
+		runtime.LockOSThread()
+		l.tid.Store(int64(threadID()))
+	}
+	l.goid.Store(goid())
+	defer func() {
+		l.state.Store(int32(loopClosed))
+		close(l.done)
+	}()
+	defer func() {
+		if !l.cfg.unpinned {
+			runtime.UnlockOSThread()
+		}
+	}()
+	close(l.started)
+	if l.cfg.slowAfter > 0 {
+		stop := l.watchSlowSteps()
+		defer stop()
+	}
+	l.run()
+	l.teardown()
+	return l.err
+}
+
+// run is the loop: run what was posted, fire due timers, step ready tasks, and
+// when there is nothing to do, spin briefly and then park.
+func (l *Loop) run() {
+	for {
+		for _, it := range l.inbox.drain() {
+			it.runOnLoop(l)
+		}
+		now := l.now()
+		l.fireTimers(now)
+		l.runReady()
+		if l.closing && l.tasks.n == 0 && l.threads.running == 0 {
+			return
+		}
+		if l.runq.len() > 0 || l.inbox.pending.Load() {
+			continue
+		}
+		l.idleWait(now)
+	}
+}
+
+// runReady steps the tasks that are ready now; tasks they wake wait for the
+// next round, after the inbox has been looked at again.
+func (l *Loop) runReady() {
+	for n := l.runq.len(); n > 0; n-- {
+		l.step(l.runq.pop())
+	}
+}
+
+// idleWait spins for a short while in case more work comes, then parks until
+// work is posted or the next timer is due.
+func (l *Loop) idleWait(now int64) {
+	timeout := time.Duration(-1)
+	if tm := l.timers.peek(); tm != nil {
+		timeout = max(0, time.Duration(tm.when-now))
+	}
+	if timeout == 0 {
+		return
+	}
+	if spin := l.cfg.spin; spin > 0 && (timeout < 0 || timeout > spin) {
+		if l.inbox.spinFor(spin) {
+			return
+		}
+		if timeout > 0 {
+			timeout -= spin
+		}
+	}
+	l.inbox.park(timeout)
+}
+
+// now returns monotonic nanoseconds since the loop was made.
+func (l *Loop) now() int64 { return int64(time.Since(l.epoch)) }
+
+// step resumes t until it suspends or ends.
+func (l *Loop) step(t *Task) {
+	w := t.w
+	if w == nil {
+		w = l.getWorker()
+		w.task = t
+		t.w = w
+	}
+	t.state = taskRunning
+	l.current = t
+	l.stepG.Store(w.goid)
+	seq := l.stepSeq.Add(1)
+	var began int64
+	if l.cfg.slowAfter > 0 {
+		began = l.now()
+		l.stepTask.Store(t)
+		l.stepAt.Store(began)
+	}
+	w.next()
+	if l.cfg.slowAfter > 0 {
+		l.stepAt.Store(0)
+		l.reportSlowStep(t, seq, began)
+	}
+	l.stepG.Store(0)
+	l.current = nil
+	switch w.state {
+	case workerFinished:
+		t.w, w.task = nil, nil
+		l.putWorker(w)
+	case workerZombie:
+		t.w, w.task = nil, nil
+		l.zombies = append(l.zombies, w)
+	}
+}
+
+func (l *Loop) getWorker() *worker {
+	if n := len(l.idle); n > 0 {
+		w := l.idle[n-1]
+		l.idle = l.idle[:n-1]
+		return w
+	}
+	w := newWorker()
+	return w
+}
+
+func (l *Loop) putWorker(w *worker) {
+	if len(l.idle) < maxIdleWorkers && !l.closing {
+		w.state = workerSuspended
+		l.idle = append(l.idle, w)
+		return
+	}
+	w.stop()
+}
+
+// startTask registers t as live and makes it ready. It runs on the loop.
+func (l *Loop) startTask(t *Task) {
+	t.id = l.nextID.Add(1)
+	l.live.Add(1)
+	l.tasks.pushLive(t)
+	if p := t.parent; p != nil {
+		p.children.pushChild(t)
+		if p.cancelErr != nil {
+			l.cancelTask(t, p.cancelErr, p.closed)
+		}
+	}
+	if l.closing && t.cancelErr == nil {
+		l.cancelTask(t, context.Canceled, true)
+	}
+	t.state = taskSuspended
+	l.wake(t)
+}
+
+// endTask unregisters t when its function has returned, on the loop: its
+// context ends, and so do its children's.
+func (l *Loop) endTask(t *Task) {
+	t.state = taskDone
+	l.tasks.removeLive(t)
+	l.live.Add(-1)
+	if p := t.parent; p != nil {
+		p.children.removeChild(t)
+	}
+	if t.stopWatch != nil {
+		t.stopWatch()
+		t.stopWatch = nil
+	}
+	if t.timer.index >= 0 && t.timer.armed {
+		l.timers.remove(&t.timer)
+	}
+	t.ctx.cancel(context.Canceled, errTaskEnded)
+	for c := t.children.head; c != nil; c = c.sibNext {
+		l.cancelTask(c, context.Canceled, false)
+	}
+}
+
+var errTaskEnded = errors.New("aio: task ended")
+
+// wake makes a suspended task ready to run.
+func (l *Loop) wake(t *Task) {
+	if t.state != taskSuspended {
+		return
+	}
+	t.state = taskReady
+	l.runq.push(t)
+}
+
+// cancelTask cancels t and its children with err, on the loop.
+func (l *Loop) cancelTask(t *Task, err error, closed bool) {
+	if t.state == taskDone || t.cancelErr != nil {
+		return
+	}
+	t.cancelErr, t.closed = err, closed
+	cause := err
+	if closed {
+		cause = ErrClosed
+	}
+	t.ctx.cancel(err, cause)
+	for c := t.children.head; c != nil; c = c.sibNext {
+		l.cancelTask(c, err, closed)
+	}
+	l.wake(t)
+}
+
+type cancelItem struct {
+	t      *Task
+	err    error
+	closed bool
+}
+
+func (c *cancelItem) runOnLoop(l *Loop) { l.cancelTask(c.t, c.err, c.closed) }
+
+// postCancel asks the loop to cancel t. If err is nil, the error is taken
+// from ctx when the loop gets to it.
+func (l *Loop) postCancel(t *Task, err error, ctx context.Context) {
+	if err == nil {
+		err = ctx.Err()
+	}
+	l.inbox.post(&cancelItem{t: t, err: err}, false)
+}
+
+// InLoop reports whether the caller is code running on l: one of its tasks.
+// A blocking call there would deadlock; the blocking functions of this package
+// use it to return [ErrLoopThread] instead. It is safe to call from any
+// goroutine; it costs a system call on a busy pinned loop and a few
+// microseconds on a busy unpinned one.
+func (l *Loop) InLoop() bool { return l.onLoopThread() }
+
+// onLoopThread reports whether the caller runs on the loop's goroutine or one
+// of its task coroutines, where a blocking call on the loop would deadlock.
+func (l *Loop) onLoopThread() bool {
+	if l == nil || l.stepG.Load() == 0 {
+		// No step runs, so no task code runs: the caller is elsewhere.
+		return false
+	}
+	if tid := l.tid.Load(); tid != 0 && !l.cfg.unpinned {
+		return int64(threadID()) == tid
+	}
+	g := goid()
+	return g == l.stepG.Load()
+}
+
+// spinUntil polls *state for up to the loop's spin time and reports whether it
+// reached futureDone.
+func (l *Loop) spinUntil(state *atomic.Uint32) bool {
+	if state.Load() == futureDone {
+		return true
+	}
+	return l.spinFor(func() bool { return state.Load() == futureDone })
+}
+
+// spinFor polls cond for up to the loop's spin time and reports whether it
+// became true. It does not spin for a nil loop or when spinning is off.
+func (l *Loop) spinFor(cond func() bool) bool {
+	if l == nil || l.cfg.spin <= 0 {
+		return false
+	}
+	d, start := l.cfg.spin, time.Now()
+	for i := 1; ; i++ {
+		if cond() {
+			return true
+		}
+		if i%64 == 0 && time.Since(start) >= d {
+			return false
+		}
+	}
+}
+
+func (l *Loop) noteUnretrieved(u unretrieved) {
+	l.panics = append(l.panics, u)
+}
+
+// Close stops the loop and waits for it: new work is refused with
+// [ErrClosed], every task is cancelled (its awaits return context.Canceled and
+// its outcome is also ErrClosed) and awaited, running [ToThread] functions are
+// waited for, and the loop's goroutine returns. It returns the panics of tasks
+// that nobody retrieved, joined. Close is idempotent: later calls wait for the
+// loop to stop and return the same. Called on the loop's own thread, it
+// returns [ErrLoopThread]. Closing a loop that never ran just marks it closed.
+func (l *Loop) Close() error { return l.Shutdown(context.Background()) }
+
+// Shutdown is [Loop.Close] bounded by ctx: if ctx ends before the loop has
+// stopped, Shutdown returns ctx's error while the loop goes on stopping in the
+// background (a task that never awaits cannot be stopped from outside).
+func (l *Loop) Shutdown(ctx context.Context) error {
+	if l.onLoopThread() {
+		return ErrLoopThread
+	}
+	if l.state.CompareAndSwap(int32(loopNew), int32(loopClosed)) {
+		l.inbox.close(true)
+		close(l.started)
+		close(l.done)
+		return nil
+	}
+	if l.state.CompareAndSwap(int32(loopRunning), int32(loopClosing)) {
+		l.inbox.close(false)
+		l.inbox.post(shutdownItem{}, false)
+	}
+	select {
+	case <-l.done:
+		return l.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type shutdownItem struct{}
+
+func (shutdownItem) runOnLoop(l *Loop) { l.beginShutdown() }
+
+// beginShutdown cancels every live task; run returns once they have ended.
+func (l *Loop) beginShutdown() {
+	if l.closing {
+		return
+	}
+	l.closing = true
+	for t := l.tasks.head; t != nil; t = t.next {
+		l.cancelTask(t, context.Canceled, true)
+	}
+}
+
+// teardown runs after the last task: it stops taking work, runs what was
+// still posted, waits for helper goroutines, reports unretrieved panics and
+// stops the pooled coroutines. Zombie coroutines (runtime.Goexit) are stopped
+// last, from deferred calls, because stopping one goes on with its Goexit in
+// this goroutine.
+func (l *Loop) teardown() {
+	for {
+		items := l.inbox.close(true)
+		for _, it := range items {
+			it.runOnLoop(l)
+		}
+		if len(items) == 0 {
+			break
+		}
+	}
+	l.helpers.Wait()
+	var errs []error
+	for _, u := range l.panics {
+		if pe, unseen := u.panicked(); unseen {
+			l.cfg.logger.Error("aio: task panicked and nobody retrieved the panic",
+				"loop", l.Name(), "task", u.taskName(), "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+			errs = append(errs, pe)
+		}
+	}
+	l.panics = nil
+	l.err = errors.Join(errs...)
+	for _, w := range l.idle {
+		w.stop()
+	}
+	l.idle = nil
+	for _, w := range l.zombies {
+		defer w.stop()
+	}
+}

@@ -1,0 +1,63 @@
+package aio
+
+// Recv receives from ch without blocking the loop: it suspends t until a value
+// arrives or ch is closed, and returns the value and ok as a receive
+// statement would. If t is cancelled, Recv returns the context's error; a
+// value received concurrently with the cancellation is returned rather than
+// lost, and the next await sees the cancellation. A nil ch blocks until t is
+// cancelled, as a receive from a nil channel blocks. Recv must be called by t
+// itself.
+func Recv[T any](t *Task, ch <-chan T) (T, bool, error) {
+	t.mustRun("Recv")
+	var zero T
+	if t.cancelErr != nil {
+		return zero, false, t.cancelErr
+	}
+	select {
+	case v, ok := <-ch:
+		return v, ok, nil
+	default:
+	}
+	l := t.l
+	r := &recvOp[T]{t: t, stop: make(chan struct{})}
+	l.helpers.Add(1)
+	go r.wait(l, ch)
+	stopped := false
+	for !r.back {
+		t.suspend()
+		if t.cancelErr != nil && !stopped {
+			stopped = true
+			close(r.stop)
+		}
+	}
+	if r.got {
+		return r.v, r.ok, nil
+	}
+	return zero, false, t.cancelErr
+}
+
+// A recvOp is one blocking Recv: a helper goroutine waits on the channel, or
+// on stop, and posts itself back to the loop either way.
+type recvOp[T any] struct {
+	t    *Task
+	stop chan struct{}
+	v    T
+	ok   bool
+	got  bool // a receive happened
+	back bool // loop-owned: the helper has answered
+}
+
+func (r *recvOp[T]) wait(l *Loop, ch <-chan T) {
+	defer l.helpers.Done()
+	select {
+	case r.v, r.ok = <-ch:
+		r.got = true
+	case <-r.stop:
+	}
+	l.inbox.post(r, false)
+}
+
+func (r *recvOp[T]) runOnLoop(l *Loop) {
+	r.back = true
+	l.wake(r.t)
+}

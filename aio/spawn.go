@@ -1,0 +1,92 @@
+package aio
+
+import "context"
+
+// Spawn starts fn as a new task on loop l and returns its future at once
+// (asyncio's run_coroutine_threadsafe). The task's context carries ctx's
+// values; when ctx ends, the task is cancelled. A nil fn, a ctx that has
+// already ended, or a loop that is closing gives a future that has already
+// failed with [ErrInvalid], ctx's error or [ErrClosed], and the function never
+// runs. Spawn is safe to call from any goroutine, the loop's own included, and
+// never blocks.
+func Spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) *Future[T] {
+	f, t := newTask(l, ctx, fn)
+	var zero T
+	switch {
+	case fn == nil:
+		f.settleNow(zero, invalid("Spawn: nil function"), nil)
+	case ctx == nil:
+		f.settleNow(zero, invalid("Spawn: nil context"), nil)
+	case ctx.Err() != nil:
+		f.settleNow(zero, ctx.Err(), nil)
+	default:
+		if ctx.Done() != nil {
+			// Set before the task is posted: from then on t is the loop's.
+			t.stopWatch = context.AfterFunc(ctx, func() { l.postCancel(t, nil, ctx) })
+		}
+		if !l.inbox.post(t, true) {
+			if t.stopWatch != nil {
+				t.stopWatch()
+			}
+			f.settleNow(zero, ErrClosed, nil)
+		}
+	}
+	return f
+}
+
+// Call runs fn as a new task on loop l and waits for it to end: it returns the
+// task's value and error. When ctx ends, the task is cancelled (its context is
+// done and its current or next await returns ctx's error); Call still returns
+// only once the task has ended, and then its error is (errors.Is) ctx's error.
+// The task's context carries ctx's values. If the task panics, Call panics
+// with its *[PanicError]; if it calls runtime.Goexit, so does Call.
+//
+// Call is safe to call from any number of goroutines at once. Called on the
+// loop's own thread (from a task), it returns [ErrLoopThread] at once. The end
+// of the task synchronizes before Call returns.
+func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, error) {
+	var zero T
+	switch {
+	case fn == nil:
+		return zero, invalid("Call: nil function")
+	case ctx == nil:
+		return zero, invalid("Call: nil context")
+	case ctx.Err() != nil:
+		return zero, ctx.Err()
+	case l.onLoopThread():
+		return zero, ErrLoopThread
+	}
+	f, t := newTask(l, ctx, fn)
+	if !l.inbox.post(t, true) {
+		return zero, ErrClosed
+	}
+	if !l.spinUntil(&f.state) {
+		select {
+		case <-f.Done():
+		case <-ctx.Done():
+			l.postCancel(t, nil, ctx)
+			<-f.Done()
+		}
+	}
+	return f.result()
+}
+
+// runOnLoop admits a task posted by Spawn or Call.
+func (t *Task) runOnLoop(l *Loop) {
+	if l.closing {
+		if t.stopWatch != nil {
+			t.stopWatch()
+		}
+		t.body.fail(ErrClosed)
+		return
+	}
+	if err := t.ctx.parent.Err(); err != nil {
+		// The caller gave up before the task could start: it never runs.
+		if t.stopWatch != nil {
+			t.stopWatch()
+		}
+		t.body.fail(err)
+		return
+	}
+	l.startTask(t)
+}

@@ -1,0 +1,268 @@
+package aio
+
+import (
+	"context"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// A Stream runs a [Seq] as a task on a loop and hands its values to one
+// goroutine off the loop in batches: one hand-off per batch rather than per
+// value, through a bounded buffer, so a fast generator waits for a slow
+// consumer (back-pressure). A batch is handed over when it is full, when the
+// generator suspends in an await (so values never wait for a slow source to
+// fill a batch), and when the generator ends. threadrunner.Iter is built on it.
+//
+// A Stream is made by [OpenStream] and read by one goroutine at a time.
+type Stream[T any] struct {
+	l      *Loop
+	f      *Future[struct{}] // the generator's task
+	batch  int
+	buffer int
+
+	mu       sync.Mutex // guards full, free, stopped, parked, waiting
+	full     [][]T      // batches for the consumer, oldest first
+	free     [][]T      // emptied batches, for reuse
+	stopped  bool       // the consumer has closed the stream
+	parked   bool       // the consumer waits on wake
+	waiting  bool       // the producer waits for room
+	handoffs atomic.Uint64
+	wake     chan struct{} // size 1: the consumer parks here
+
+	// Loop-owned.
+	t       *Task
+	cur     []T
+	refused bool // yield has returned false
+
+	// Consumer-owned.
+	last []T // the batch Next returned last
+}
+
+// OpenStream starts seq as a task on l and returns the stream of its values.
+// Values cross in batches of up to batch (default 256 if < 1), with at most
+// buffer full batches waiting (default 4 if < 1). ctx is the generator task's
+// context: when it ends, the generator is cancelled, and so is the stream. If
+// seq is nil, or the stream cannot start (ctx done, l closed), the stream's
+// first Next returns why. OpenStream is safe to call from any goroutine.
+func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], batch, buffer int) *Stream[T] {
+	s := &Stream[T]{l: l, batch: batch, buffer: buffer, wake: make(chan struct{}, 1)}
+	if s.batch < 1 {
+		s.batch = 256
+	}
+	if s.buffer < 1 {
+		s.buffer = 4
+	}
+	if seq == nil {
+		s.f = Completed(struct{}{}, invalid("OpenStream: nil Seq"))
+		return s
+	}
+	s.f = Spawn(ctx, l, func(t *Task) (struct{}, error) {
+		return struct{}{}, s.produce(t, seq)
+	})
+	return s
+}
+
+// produce runs the generator in t.
+func (s *Stream[T]) produce(t *Task, seq Seq[T]) error {
+	s.t = t
+	s.cur = make([]T, 0, s.batch)
+	t.onSuspend = s.flushPartial
+	defer func() {
+		t.onSuspend = nil
+		s.flushLast()
+	}()
+	return seq(t, s.yield)
+}
+
+func (s *Stream[T]) yield(v T) bool {
+	if s.refused {
+		panic("aio: Seq called yield again after yield returned false")
+	}
+	s.cur = append(s.cur, v)
+	if len(s.cur) < s.batch {
+		return true
+	}
+	for {
+		switch s.handOff(false) {
+		case handedOff:
+			return true
+		case streamStopped:
+			s.refused = true
+			return false
+		}
+		// The buffer is full: wait for the consumer to take a batch.
+		t := s.t
+		t.onSuspend = nil
+		t.suspend()
+		t.onSuspend = s.flushPartial
+		if t.cancelErr != nil {
+			s.refused = true
+			return false
+		}
+	}
+}
+
+type handOffResult int
+
+const (
+	handedOff handOffResult = iota
+	bufferFull
+	streamStopped
+)
+
+// handOff moves the current batch to the consumer's side. Unless force, it
+// respects the buffer's bound, and marks the producer as waiting when full.
+func (s *Stream[T]) handOff(force bool) handOffResult {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		s.cur = s.cur[:0]
+		return streamStopped
+	}
+	if !force && len(s.full) >= s.buffer {
+		s.waiting = true
+		s.mu.Unlock()
+		return bufferFull
+	}
+	s.full = append(s.full, s.cur)
+	if n := len(s.free); n > 0 {
+		s.cur = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		s.cur = make([]T, 0, s.batch)
+	}
+	parked := s.parked
+	s.parked = false
+	s.mu.Unlock()
+	s.handoffs.Add(1)
+	if parked {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	return handedOff
+}
+
+// flushPartial hands over a partial batch when the generator suspends, if
+// there is room; it never suspends.
+func (s *Stream[T]) flushPartial() {
+	if len(s.cur) > 0 {
+		s.mu.Lock()
+		room := len(s.full) < s.buffer
+		s.mu.Unlock()
+		if room {
+			s.handOff(true)
+		}
+	}
+}
+
+// flushLast hands over what is left when the generator ends.
+func (s *Stream[T]) flushLast() {
+	if len(s.cur) > 0 {
+		s.handOff(true)
+	}
+}
+
+// runOnLoop wakes the producer after the consumer made room.
+func (s *Stream[T]) runOnLoop(l *Loop) {
+	if s.t != nil {
+		l.wake(s.t)
+	}
+}
+
+// Next returns the next batch of values, blocking until there is one. At the
+// end it returns io.EOF, or the generator's error; if the generator panicked,
+// Next panics with its *[PanicError]. If ctx ends first, Next returns ctx's
+// error. The batch is valid until the next call to Next or Close. Next must
+// not be called on the loop's own thread: there it returns [ErrLoopThread]
+// rather than wait.
+func (s *Stream[T]) Next(ctx context.Context) ([]T, error) {
+	if s.last != nil {
+		clear(s.last)
+		s.mu.Lock()
+		s.free = append(s.free, s.last[:0])
+		s.mu.Unlock()
+		s.last = nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if len(s.full) > 0 {
+			b := s.full[0]
+			s.full[0] = nil
+			s.full = s.full[1:]
+			waiting := s.waiting
+			s.waiting = false
+			s.mu.Unlock()
+			if waiting {
+				s.l.inbox.post(s, false)
+			}
+			s.last = b
+			return b, nil
+		}
+		if s.f.Settled() {
+			s.mu.Unlock()
+			return nil, s.end()
+		}
+		s.parked = true
+		seen := s.handoffs.Load()
+		s.mu.Unlock()
+		if s.spin(seen) {
+			continue
+		}
+		if s.l.onLoopThread() {
+			return nil, ErrLoopThread
+		}
+		select {
+		case <-s.wake:
+		case <-s.f.Done():
+		case <-ctx.Done():
+		}
+	}
+}
+
+// spin polls for a hand-off or the generator's end for up to the loop's spin
+// time, and reports whether one came.
+func (s *Stream[T]) spin(seen uint64) bool {
+	return s.l.spinFor(func() bool { return s.handoffs.Load() != seen || s.f.Settled() })
+}
+
+// end returns the stream's final error: io.EOF after a clean end.
+func (s *Stream[T]) end() error {
+	_, err := s.f.result()
+	if err == nil {
+		return io.EOF
+	}
+	return err
+}
+
+// Close stops the generator, if it still runs, and waits for its task to end:
+// the generator's yield returns false, its context is cancelled so that its
+// awaits return at once, and its deferred cleanup runs on the loop. Values not
+// yet read are dropped. If the generator panicked, Close panics with its
+// *[PanicError]. Close returns [ErrLoopThread] on the loop's own thread, and
+// nil otherwise; closing twice does nothing more.
+func (s *Stream[T]) Close() error {
+	s.mu.Lock()
+	s.stopped = true
+	s.full = nil
+	s.waiting = false
+	s.mu.Unlock()
+	if !s.f.Settled() {
+		if s.l.onLoopThread() {
+			return ErrLoopThread
+		}
+		// Cancelling wakes the producer wherever it waits.
+		s.f.Cancel()
+		<-s.f.Done()
+	}
+	s.f.retrieved.Store(true)
+	if s.f.pe != nil {
+		panic(s.f.pe)
+	}
+	return nil
+}

@@ -1,0 +1,240 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"time"
+)
+
+// A Task is one cooperative thread of work on a loop: a function that runs as
+// a coroutine on the loop's goroutine and may suspend in an await ([Await],
+// [Sleep], [Recv], [ToThread], ...) to let other tasks run. Every task body
+// receives its *Task; the task-side functions of this package take it as their
+// first argument and must be called by that task's own code, on the loop,
+// while it runs. A Task must not be used after its function returns.
+type Task struct {
+	l      *Loop
+	id     uint64
+	body   taskBody
+	parent *Task
+	ctx    taskContext
+
+	// Loop-owned: read and written only on the loop.
+	state     taskState
+	w         *worker     // the coroutine running the task, once started
+	cancelErr error       // the context's error once the task is cancelled
+	closed    bool        // cancelled because the loop closes
+	stopWatch func() bool // stops watching the caller's context (Spawn)
+	timer     timer       // the timer of Sleep; a task sleeps once at a time
+	onSuspend func()      // runs each time the task suspends (Iter flushes)
+	name      string      // set by SetName; else derived from the function
+	prev      *Task       // in the loop's list of live tasks
+	next      *Task       //
+	children  taskList    // live tasks started by Go from this one
+	sibPrev   *Task       // in the parent's children
+	sibNext   *Task       //
+}
+
+type taskState uint8
+
+const (
+	taskNew       taskState = iota // posted, not yet started
+	taskReady                      // in the run queue
+	taskRunning                    // its step is running
+	taskSuspended                  // waiting in an await
+	taskDone                       // its function has returned
+)
+
+// A taskBody runs a task's function and settles its future; *Future[T]
+// implements it, so that a task and its future take one allocation.
+type taskBody interface {
+	run(t *Task)
+	fail(err error) // settles a task that never ran
+	funcName() string
+}
+
+// Context returns the task's context. It carries the values of the context the
+// task was started with, and it is done when the task is cancelled (its
+// caller's context ended, [Future.Cancel] was called, its parent task was
+// cancelled or ended), when its loop closes, and when the task ends. Unlike
+// the task-side functions, it may be passed to and used from any goroutine.
+func (t *Task) Context() context.Context { return &t.ctx }
+
+// Loop returns the loop the task runs on.
+func (t *Task) Loop() *Loop { return t.l }
+
+// ID returns the task's id, unique within its loop.
+func (t *Task) ID() uint64 { return t.id }
+
+// Name returns the name given by [Task.SetName], or else the name of the
+// task's function.
+func (t *Task) Name() string {
+	if t.name != "" {
+		return t.name
+	}
+	return t.body.funcName()
+}
+
+// SetName names the task in logs, such as the slow-task report of [SlowTask].
+// It must be called by the task itself.
+func (t *Task) SetName(name string) {
+	t.mustRun("SetName")
+	t.name = name
+}
+
+// String describes the task for logs: "task 12 (main.fetch)".
+func (t *Task) String() string { return fmt.Sprintf("task %d (%s)", t.id, t.Name()) }
+
+// Err returns nil while the task may go on, or the error its awaits now
+// return: the context's error once the task has been cancelled. It must be
+// called by the task itself. Long computations that do not await can poll it.
+func (t *Task) Err() error {
+	t.mustRun("Err")
+	return t.cancelErr
+}
+
+// mustRun panics unless t is the task whose step is running: task-side calls
+// from another goroutine, from another task, or after the task ended are bugs.
+func (t *Task) mustRun(op string) {
+	if t == nil {
+		panic("aio: " + op + " called with a nil *Task")
+	}
+	if t.l.current != t {
+		panic("aio: " + op + " called outside the running task it was given (from another goroutine, another task, or after the task ended)")
+	}
+}
+
+// suspend parks the running task until the loop wakes it with wake (because
+// what it awaits happened, or because it was cancelled). Callers re-check their
+// condition and t.cancelErr after it returns.
+func (t *Task) suspend() {
+	t.state = taskSuspended
+	if t.onSuspend != nil {
+		t.onSuspend()
+	}
+	t.w.yield(struct{}{})
+}
+
+// yieldNow lets every other ready task run once before t goes on.
+func (t *Task) yieldNow() {
+	t.state = taskSuspended
+	t.l.wake(t)
+	t.w.yield(struct{}{})
+}
+
+func funcName(fn any) string {
+	if fn == nil {
+		return "<nil>"
+	}
+	f := runtime.FuncForPC(reflect.ValueOf(fn).Pointer())
+	if f == nil {
+		return "?"
+	}
+	return f.Name()
+}
+
+// Go starts fn as a new task on t's loop and returns its future at once; fn
+// first runs after t suspends or ends. The new task is t's child: its context
+// derives from t's, so it is cancelled when t is cancelled or ends. To start a
+// task that outlives t, use [Spawn] with a context of your choosing. A nil fn
+// gives a future that fails with [ErrInvalid]. Go must be called by t itself.
+func Go[T any](t *Task, fn func(*Task) (T, error)) *Future[T] {
+	t.mustRun("Go")
+	return goChild(t, fn, time.Time{})
+}
+
+func goChild[T any](t *Task, fn func(*Task) (T, error), deadline time.Time) *Future[T] {
+	l := t.l
+	f, c := newTask(l, &t.ctx, fn)
+	if fn == nil {
+		f.settleNow(*new(T), invalid("Go: nil function"), nil)
+		return f
+	}
+	c.parent = t
+	c.ctx.deadline = deadline
+	l.startTask(c)
+	return f
+}
+
+// newTask allocates a task and its future in one piece.
+func newTask[T any](l *Loop, parent context.Context, fn func(*Task) (T, error)) (*Future[T], *Task) {
+	tf := &struct {
+		f Future[T]
+		t Task
+	}{}
+	f, t := &tf.f, &tf.t
+	f.l, f.task, f.fn = l, t, fn
+	t.l, t.body = l, f
+	t.ctx.parent = parent
+	return f, t
+}
+
+// outcome applies the cancellation rule to what a task returned: once a task
+// has been cancelled, its error always is (errors.Is) the context's error, and
+// is ErrClosed too if the loop cancelled it by closing.
+func (t *Task) outcome(err error) error {
+	if t.cancelErr == nil {
+		return err
+	}
+	if !errors.Is(err, t.cancelErr) {
+		err = errors.Join(t.cancelErr, err)
+	}
+	if t.closed && !errors.Is(err, ErrClosed) {
+		err = fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}
+
+// taskList is an intrusive doubly linked list of tasks, through prev and next
+// (the loop's live tasks) or sibPrev and sibNext (a task's children).
+type taskList struct {
+	head *Task
+	n    int
+}
+
+func (ls *taskList) pushLive(t *Task) {
+	t.next = ls.head
+	if ls.head != nil {
+		ls.head.prev = t
+	}
+	ls.head = t
+	ls.n++
+}
+
+func (ls *taskList) removeLive(t *Task) {
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else {
+		ls.head = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	}
+	t.prev, t.next = nil, nil
+	ls.n--
+}
+
+func (ls *taskList) pushChild(t *Task) {
+	t.sibNext = ls.head
+	if ls.head != nil {
+		ls.head.sibPrev = t
+	}
+	ls.head = t
+	ls.n++
+}
+
+func (ls *taskList) removeChild(t *Task) {
+	if t.sibPrev != nil {
+		t.sibPrev.sibNext = t.sibNext
+	} else {
+		ls.head = t.sibNext
+	}
+	if t.sibNext != nil {
+		t.sibNext.sibPrev = t.sibPrev
+	}
+	t.sibPrev, t.sibNext = nil, nil
+	ls.n--
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package aio
+
+func threadID() int { return 0 }

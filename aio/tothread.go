@@ -1,0 +1,116 @@
+package aio
+
+import "context"
+
+// ToThread runs fn on a goroutine of its own, off the loop, and suspends t
+// until fn returns (asyncio's to_thread): use it for blocking work that would
+// otherwise stall every task. fn gets t's context, which is done if t is
+// cancelled; ToThread still waits for fn to return and returns what fn
+// returned, so nothing fn produced is lost. At most [Workers] functions run at
+// once per loop; others wait their turn, and one that t's cancellation finds
+// still waiting never runs (ToThread then returns the context's error). If fn
+// panics, ToThread panics in t with its *[PanicError]. ToThread must be called
+// by t itself.
+func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
+	t.mustRun("ToThread")
+	var zero T
+	if fn == nil {
+		return zero, invalid("ToThread: nil function")
+	}
+	if t.cancelErr != nil {
+		return zero, t.cancelErr
+	}
+	l := t.l
+	j := &threadCall[T]{fn: fn, t: t}
+	l.threads.submit(l, j)
+	for !j.done {
+		t.suspend()
+		if t.cancelErr != nil && l.threads.unqueue(j) {
+			return zero, t.cancelErr
+		}
+	}
+	if j.pe != nil {
+		panic(j.pe)
+	}
+	return j.v, j.err
+}
+
+// A threadCall is one ToThread call: it runs on a pool goroutine, then posts
+// itself back to the loop.
+type threadCall[T any] struct {
+	fn   func(context.Context) (T, error)
+	t    *Task
+	v    T
+	err  error
+	pe   *PanicError
+	done bool // loop-owned: the result is back
+}
+
+func (j *threadCall[T]) work() {
+	defer func() {
+		if p := recover(); p != nil {
+			j.pe = AsPanicError(p)
+		}
+	}()
+	j.v, j.err = j.fn(&j.t.ctx)
+}
+
+func (j *threadCall[T]) runOnLoop(l *Loop) {
+	j.done = true
+	l.threads.finished(l)
+	l.wake(j.t)
+}
+
+type threadJob interface {
+	item
+	work()
+}
+
+// threadPool bounds the ToThread functions running at once. It is
+// loop-owned; each job runs on a goroutine of its own, started when the job's
+// turn comes, so an idle pool holds no goroutine.
+type threadPool struct {
+	max     int
+	running int
+	queue   []threadJob
+}
+
+func (p *threadPool) submit(l *Loop, j threadJob) {
+	if p.running < p.max {
+		p.start(l, j)
+		return
+	}
+	p.queue = append(p.queue, j)
+}
+
+func (p *threadPool) start(l *Loop, j threadJob) {
+	p.running++
+	l.helpers.Add(1)
+	go func() {
+		defer l.helpers.Done()
+		j.work()
+		l.inbox.post(j, false)
+	}()
+}
+
+// finished frees the slot of a job that came back and starts the next one.
+func (p *threadPool) finished(l *Loop) {
+	p.running--
+	if len(p.queue) > 0 {
+		j := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		p.start(l, j)
+	}
+}
+
+// unqueue removes j if it has not started, and reports whether it did.
+func (p *threadPool) unqueue(j threadJob) bool {
+	for i, q := range p.queue {
+		if q == j {
+			p.queue = append(p.queue[:i], p.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
+}

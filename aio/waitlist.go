@@ -1,0 +1,61 @@
+package aio
+
+// A waitList holds tasks suspended until some loop-owned condition holds
+// (Queue, Event, Semaphore). Waiters re-check their condition when woken, so a
+// wake-up is a hint, never a hand-off that could be lost.
+type waitList struct {
+	tasks []*Task
+}
+
+// wait suspends t until woken or cancelled. The caller loops, re-checking its
+// condition and t.cancelErr.
+func (w *waitList) wait(t *Task) {
+	w.tasks = append(w.tasks, t)
+	t.suspend()
+	w.remove(t)
+}
+
+func (w *waitList) remove(t *Task) {
+	for i, x := range w.tasks {
+		if x == t {
+			w.tasks = append(w.tasks[:i], w.tasks[i+1:]...)
+			return
+		}
+	}
+}
+
+// wakeOne wakes the longest-waiting task.
+func (w *waitList) wakeOne() {
+	if len(w.tasks) > 0 {
+		t := w.tasks[0]
+		w.tasks = w.tasks[1:]
+		t.l.wake(t)
+	}
+}
+
+func (w *waitList) wakeAll() {
+	for _, t := range w.tasks {
+		t.l.wake(t)
+	}
+	w.tasks = w.tasks[:0]
+}
+
+// loopBinding ties a loop-side primitive to the loop of the first task that
+// uses it: its zero value works, and use from a second loop panics.
+type loopBinding struct{ l *Loop }
+
+func (b *loopBinding) bind(t *Task, op string) {
+	t.mustRun(op)
+	if b.l == nil {
+		b.l = t.l
+	} else if b.l != t.l {
+		panic("aio: " + op + " used from " + t.l.Name() + ", but it belongs to " + b.l.Name())
+	}
+}
+
+// mustOnLoop panics unless called by a running task of b's loop.
+func (b *loopBinding) mustOnLoop(op string) {
+	if b.l != nil && b.l.current == nil {
+		panic("aio: " + op + " called outside a task of " + b.l.Name())
+	}
+}

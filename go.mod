@@ -1,0 +1,3 @@
+module github.com/threadrunner/threadrunner
+
+go 1.26

@@ -1,0 +1,142 @@
+package threadrunner
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/threadrunner/threadrunner/aio"
+)
+
+// A Runner owns an event loop on a thread of its own and lets any goroutine
+// run tasks on it ([Run], [Submit]), enter resources on it ([With], [Open],
+// [Keep]) and range over its generators ([Iter]). The loop starts on first use
+// and stops at [Runner.Close]. A Runner is made by [New]; it is safe for use
+// by any number of goroutines at once, and must not be copied.
+type Runner struct {
+	opts []aio.Option
+
+	mu      sync.Mutex // guards the loop's start and the close state
+	loop    atomic.Pointer[aio.Loop]
+	closed  atomic.Bool   // Close has begun: new calls fail with ErrClosed
+	exited  chan struct{} // closed once Close has exited the entered resources
+	exitErr error         // written before exited is closed
+
+	res resources // entered resources; loop-owned
+}
+
+// New returns a runner whose loop is configured by opts (see [aio.Option]).
+// It starts nothing: the loop and its goroutine start on first use, once, even
+// when many goroutines make that first call at the same moment.
+func New(opts ...aio.Option) *Runner {
+	return &Runner{opts: opts}
+}
+
+// Loop returns the runner's loop, starting it if this is the first use. After
+// Close it returns the stopped loop, or nil if the runner never started one.
+func (r *Runner) Loop() *aio.Loop {
+	l, err := r.start()
+	if err != nil {
+		return r.loop.Load()
+	}
+	return l
+}
+
+// start returns the running loop, starting it on first use. Concurrent first
+// calls serialize on r.mu, so exactly one loop starts; aio.Start returns only
+// once the loop runs, so no caller can post to a loop that is not there yet
+// (the seed's "loop created" handshake).
+func (r *Runner) start() (*aio.Loop, error) {
+	if r == nil {
+		return nil, errNilRunner
+	}
+	if r.closed.Load() {
+		return nil, aio.ErrClosed
+	}
+	if l := r.loop.Load(); l != nil {
+		return l, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed.Load() {
+		return nil, aio.ErrClosed
+	}
+	if l := r.loop.Load(); l != nil {
+		return l, nil
+	}
+	l := aio.Start(r.opts...)
+	r.loop.Store(l)
+	return l, nil
+}
+
+var errNilRunner = errors.Join(aio.ErrInvalid, errors.New("threadrunner: nil *Runner"))
+
+// Close shuts the runner down and waits until it has: new calls fail with
+// [aio.ErrClosed] from now on; resources entered by [Keep], and by [With] or
+// [Open] and not yet released, are exited in reverse order of entry, each
+// once, a failure not skipping the rest; the remaining tasks are cancelled
+// and awaited, which stops open generators; running [aio.ToThread] functions
+// are waited for; the loop stops and its goroutine exits. Close returns the
+// joined errors of the exits and the panics nobody retrieved.
+//
+// Close is idempotent: later calls wait for the same shutdown and return the
+// same errors. Closing a runner that never started starts nothing. Called
+// from the loop's own thread (inside a task), Close returns
+// [aio.ErrLoopThread] and does nothing. Close implements io.Closer.
+func (r *Runner) Close() error { return r.Shutdown(context.Background()) }
+
+// Shutdown is [Runner.Close] bounded by ctx: if ctx ends first, the resources
+// not yet exited are exited with cancelled contexts (their awaits fail at
+// once), and Shutdown returns ctx's error while the loop finishes stopping in
+// the background.
+func (r *Runner) Shutdown(ctx context.Context) error {
+	if r == nil {
+		return errNilRunner
+	}
+	if l := r.loop.Load(); l != nil && l.InLoop() {
+		return aio.ErrLoopThread
+	}
+	r.mu.Lock()
+	first := !r.closed.Load()
+	r.closed.Store(true)
+	if first {
+		r.exited = make(chan struct{})
+	}
+	exited := r.exited
+	l := r.loop.Load()
+	r.mu.Unlock()
+	if l == nil {
+		return nil
+	}
+	if first {
+		r.exitErr = r.exitAll(ctx, l)
+		close(exited)
+	}
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := l.Shutdown(ctx); err != nil && ctx.Err() != nil {
+		return errors.Join(r.exitErr, ctx.Err())
+	} else {
+		return errors.Join(r.exitErr, err)
+	}
+}
+
+// exitAll exits every entered resource, on the loop. If ctx ends first, the
+// exiting task is cancelled and goes on exiting with a cancelled context.
+func (r *Runner) exitAll(ctx context.Context, l *aio.Loop) error {
+	f := aio.Spawn(context.WithoutCancel(ctx), l, func(t *aio.Task) (struct{}, error) {
+		return struct{}{}, r.res.exitAll(t)
+	})
+	select {
+	case <-f.Done():
+	case <-ctx.Done():
+		f.Cancel()
+		return ctx.Err()
+	}
+	_, err := f.Wait(context.Background())
+	return err
+}
