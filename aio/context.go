@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// taskContext is the context.Context of a task, embedded in the Task so that a
-// task costs no extra allocation. Values and the deadline come from the
-// parent; cancellation comes from the loop, which cancels a task when its
-// caller's context ends, when it is cancelled, when its parent ends, when its
-// loop closes, and when it ends.
+// taskContext is the context.Context of a task, made when the task first asks
+// for it, so that tasks that never do cost no allocation for it. Values come
+// from the context the task was started with; cancellation comes from the
+// loop, which cancels a task when its caller's context ends, when it is
+// cancelled, when its parent ends, when its loop closes, and when it ends.
 type taskContext struct {
 	parent   context.Context
 	deadline time.Time // own deadline (Timeout), if earlier than the parent's

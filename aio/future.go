@@ -15,13 +15,16 @@ import (
 // Settling a future synchronizes before every Await, Wait or receive from Done
 // that observes it.
 type Future[T any] struct {
-	l    *Loop
-	task *Task                  // the task that settles f, or nil
-	fn   func(*Task) (T, error) // the task's function
+	l         *Loop
+	fn        func(*Task) (T, error) // the task's function, for a task's future
+	pctx      context.Context        // the context the task starts with
+	stopWatch func() bool            // stops watching pctx (Spawn)
+	task      *Task                  // loop-owned: the running task, or nil
 
 	state     atomic.Uint32 // futurePending, futureDone
 	settling  atomic.Bool   // a settle func has been called (NewFuture)
 	retrieved atomic.Bool   // its outcome has been handed to someone
+	withdrawn atomic.Bool   // Call took it back before the loop admitted it
 	val       T
 	err       error
 	pe        *PanicError
@@ -30,8 +33,10 @@ type Future[T any] struct {
 	waiters []*Task  // suspended in Await(f)
 	onDone  []func() // run on the loop when f settles
 
-	chMu sync.Mutex    // guards ch
-	ch   chan struct{} // closed when f settles; made by Done
+	chMu     sync.Mutex    // guards ch and chClosed
+	ch       chan struct{} // closed when f settles; made by Done
+	chClosed bool
+	chWanted atomic.Bool // ch exists: settle must close it
 }
 
 const (
@@ -45,10 +50,14 @@ func (f *Future[T]) Done() <-chan struct{} {
 	f.chMu.Lock()
 	defer f.chMu.Unlock()
 	if f.ch == nil {
+		// Dekker with settle: publish the wish, then look at the state;
+		// settle stores the state, then looks at the wish. One of the two
+		// sees the other, and chClosed keeps the close single.
+		f.ch = make(chan struct{})
+		f.chWanted.Store(true)
 		if f.state.Load() == futureDone {
-			f.ch = closedChan
-		} else {
-			f.ch = make(chan struct{})
+			close(f.ch)
+			f.chClosed = true
 		}
 	}
 	return f.ch
@@ -113,8 +122,8 @@ func (f *Future[T]) Cancel() {
 	if f == nil || f.state.Load() == futureDone {
 		return
 	}
-	if f.task != nil {
-		f.l.postCancel(f.task, context.Canceled, nil)
+	if f.fn != nil {
+		f.l.postCancel(f, context.Canceled, nil)
 		return
 	}
 	f.settleFunc()(*new(T), context.Canceled)
@@ -127,12 +136,15 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 		return
 	}
 	f.val, f.err, f.pe = v, err, pe
-	f.chMu.Lock()
 	f.state.Store(futureDone)
-	if f.ch != nil {
-		close(f.ch)
+	if f.chWanted.Load() {
+		f.chMu.Lock()
+		if !f.chClosed {
+			close(f.ch)
+			f.chClosed = true
+		}
+		f.chMu.Unlock()
 	}
-	f.chMu.Unlock()
 	for _, t := range f.waiters {
 		f.l.wake(t)
 	}
@@ -188,6 +200,38 @@ func (f *Future[T]) fail(err error) {
 }
 
 func (f *Future[T]) funcName() string { return funcName(f.fn) }
+
+func (f *Future[T]) bind(t *Task) { f.task = t }
+
+func (f *Future[T]) stopWatching() {
+	if f.stopWatch != nil {
+		f.stopWatch()
+		f.stopWatch = nil
+	}
+}
+
+// taskOf implements canceller: the task running f's function, if any.
+func (f *Future[T]) taskOf() *Task { return f.task }
+
+// runOnLoop admits the task of a future posted by Spawn or Call.
+func (f *Future[T]) runOnLoop(l *Loop) {
+	var err error
+	switch {
+	case f.withdrawn.Load():
+		return
+	case l.closing:
+		err = ErrClosed
+	case f.pctx.Err() != nil:
+		// The caller gave up before the task could start: it never runs.
+		err = f.pctx.Err()
+	}
+	if err != nil {
+		f.stopWatching()
+		f.fail(err)
+		return
+	}
+	l.startTask(l.newTask(f, f.pctx))
+}
 
 // unretrieved is a settled future whose panic may never be looked at.
 type unretrieved interface {

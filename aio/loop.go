@@ -25,32 +25,37 @@ type Loop struct {
 
 	inbox inbox // work posted from other goroutines
 
-	state        atomic.Int32  // a loopState
-	tid          atomic.Int64  // OS thread of a pinned loop, once it runs
-	goid         atomic.Uint64 // id of the loop goroutine, once it runs
-	stepG        atomic.Uint64 // goid of the coroutine running a step; 0 between steps
-	stepSeq      atomic.Uint64 // counts steps; the slow-task watchdog reads it
-	stepAt       atomic.Int64  // when the current step began, in ns since epoch
-	stepTask     atomic.Pointer[Task]
-	slowReported atomic.Uint64 // the step the watchdog has reported
-	live         atomic.Int64  // tasks started and not yet ended
-	nextID       atomic.Uint64
-	started      chan struct{} // closed once Serve runs
-	done         chan struct{} // closed when Serve returns
-	err          error         // what Serve returns; written before done is closed
-	epoch        time.Time
+	state     atomic.Int32  // a loopState
+	tid       atomic.Int64  // OS thread of a pinned loop, once it runs
+	goid      atomic.Uint64 // id of the loop goroutine, once it runs
+	stepping  atomic.Bool   // task steps may be running (set around each batch)
+	stepG     atomic.Uint64 // goid of the coroutine running a step (unpinned or SlowTask)
+	stepSeq   atomic.Uint64 // counts steps (SlowTask only)
+	stepAt    atomic.Int64  // when the current step began, ns since epoch (SlowTask only)
+	stepTask  atomic.Pointer[Task]
+	slowSeen  atomic.Uint64 // the step the watchdog has reported
+	statTasks atomic.Int64  // published copy of tasks.n
+	statSteps atomic.Uint64 // published copy of steps
+	started   chan struct{} // closed once Serve runs
+	done      chan struct{} // closed when Serve returns
+	err       error         // what Serve returns; written before done is closed
+	epoch     time.Time
 
 	// Loop-owned.
-	current *Task
-	runq    taskQueue
-	timers  timerHeap
-	tasks   taskList // live tasks
-	idle    []*worker
-	zombies []*worker
-	closing bool
-	threads threadPool
-	helpers sync.WaitGroup // goroutines that post back to the loop (ToThread, Recv)
-	panics  []unretrieved
+	current   *Task
+	freeTasks []*Task // ended tasks, for reuse
+	nextID    uint64
+	steps     uint64
+	trackG    bool // publish stepG for every step
+	runq      taskQueue
+	timers    timerHeap
+	tasks     taskList // live tasks
+	idle      []*worker
+	zombies   []*worker
+	closing   bool
+	threads   threadPool
+	helpers   sync.WaitGroup // goroutines that post back to the loop (ToThread, Recv)
+	panics    []unretrieved
 }
 
 type loopState int32
@@ -79,6 +84,7 @@ func NewLoop(opts ...Option) *Loop {
 	}
 	l.inbox.init(l.cfg.schedPark)
 	l.threads.max = l.cfg.workers
+	l.trackG = l.cfg.unpinned || l.cfg.slowAfter > 0
 	return l
 }
 
@@ -129,7 +135,7 @@ type Stats struct {
 
 // Stats returns the loop's counters. It is safe to call from any goroutine.
 func (l *Loop) Stats() Stats {
-	return Stats{Tasks: int(l.live.Load()), Steps: l.stepSeq.Load()}
+	return Stats{Tasks: int(l.statTasks.Load()), Steps: l.statSteps.Load()}
 }
 
 // Done returns a channel that is closed when the loop has stopped and its
@@ -151,6 +157,10 @@ func (l *Loop) Serve() error {
 	if !l.cfg.unpinned {
 		runtime.LockOSThread()
 		l.tid.Store(int64(threadID()))
+	}
+	if l.tid.Load() == 0 {
+		// No thread id to tell the loop's thread by: track goroutines.
+		l.trackG = true
 	}
 	l.goid.Store(goid())
 	defer func() {
@@ -179,8 +189,9 @@ func (l *Loop) run() {
 		for _, it := range l.inbox.drain() {
 			it.runOnLoop(l)
 		}
-		now := l.now()
-		l.fireTimers(now)
+		if len(l.timers) > 0 {
+			l.fireTimers(l.now())
+		}
 		l.runReady()
 		if l.closing && l.tasks.n == 0 && l.threads.running == 0 {
 			return
@@ -188,24 +199,32 @@ func (l *Loop) run() {
 		if l.runq.len() > 0 || l.inbox.pending.Load() {
 			continue
 		}
-		l.idleWait(now)
+		l.idleWait()
 	}
 }
 
 // runReady steps the tasks that are ready now; tasks they wake wait for the
 // next round, after the inbox has been looked at again.
 func (l *Loop) runReady() {
-	for n := l.runq.len(); n > 0; n-- {
+	n := l.runq.len()
+	if n == 0 {
+		return
+	}
+	l.stepping.Store(true)
+	for ; n > 0; n-- {
 		l.step(l.runq.pop())
 	}
+	l.stepping.Store(false)
+	l.statSteps.Store(l.steps)
+	l.statTasks.Store(int64(l.tasks.n))
 }
 
 // idleWait spins for a short while in case more work comes, then parks until
 // work is posted or the next timer is due.
-func (l *Loop) idleWait(now int64) {
+func (l *Loop) idleWait() {
 	timeout := time.Duration(-1)
 	if tm := l.timers.peek(); tm != nil {
-		timeout = max(0, time.Duration(tm.when-now))
+		timeout = max(0, time.Duration(tm.when-l.now()))
 	}
 	if timeout == 0 {
 		return
@@ -234,27 +253,32 @@ func (l *Loop) step(t *Task) {
 	}
 	t.state = taskRunning
 	l.current = t
-	l.stepG.Store(w.goid)
-	seq := l.stepSeq.Add(1)
-	var began int64
+	l.steps++
+	if l.trackG {
+		l.stepG.Store(w.goid)
+	}
 	if l.cfg.slowAfter > 0 {
-		began = l.now()
+		seq := l.stepSeq.Add(1)
+		began := l.now()
 		l.stepTask.Store(t)
 		l.stepAt.Store(began)
-	}
-	w.next()
-	if l.cfg.slowAfter > 0 {
+		w.next()
 		l.stepAt.Store(0)
 		l.reportSlowStep(t, seq, began)
+	} else {
+		w.next()
 	}
-	l.stepG.Store(0)
+	if l.trackG {
+		l.stepG.Store(0)
+	}
 	l.current = nil
 	switch w.state {
 	case workerFinished:
-		t.w, w.task = nil, nil
+		w.task = nil
 		l.putWorker(w)
+		l.freeTask(t)
 	case workerZombie:
-		t.w, w.task = nil, nil
+		w.task = nil
 		l.zombies = append(l.zombies, w)
 	}
 }
@@ -280,8 +304,8 @@ func (l *Loop) putWorker(w *worker) {
 
 // startTask registers t as live and makes it ready. It runs on the loop.
 func (l *Loop) startTask(t *Task) {
-	t.id = l.nextID.Add(1)
-	l.live.Add(1)
+	l.nextID++
+	t.id = l.nextID
 	l.tasks.pushLive(t)
 	if p := t.parent; p != nil {
 		p.children.pushChild(t)
@@ -301,21 +325,23 @@ func (l *Loop) startTask(t *Task) {
 func (l *Loop) endTask(t *Task) {
 	t.state = taskDone
 	l.tasks.removeLive(t)
-	l.live.Add(-1)
 	if p := t.parent; p != nil {
 		p.children.removeChild(t)
 	}
-	if t.stopWatch != nil {
-		t.stopWatch()
-		t.stopWatch = nil
+	t.body.stopWatching()
+	if t.timer != nil {
+		l.timers.remove(t.timer)
 	}
-	if t.timer.index >= 0 && t.timer.armed {
-		l.timers.remove(&t.timer)
+	if t.ctx != nil {
+		t.ctx.cancel(context.Canceled, errTaskEnded)
 	}
-	t.ctx.cancel(context.Canceled, errTaskEnded)
-	for c := t.children.head; c != nil; c = c.sibNext {
+	for c := t.children.head; c != nil; {
+		next := c.sibNext
 		l.cancelTask(c, context.Canceled, false)
+		c.parent, c.sibPrev, c.sibNext = nil, nil, nil
+		c = next
 	}
+	t.children = taskList{}
 }
 
 var errTaskEnded = errors.New("aio: task ended")
@@ -335,32 +361,38 @@ func (l *Loop) cancelTask(t *Task, err error, closed bool) {
 		return
 	}
 	t.cancelErr, t.closed = err, closed
-	cause := err
-	if closed {
-		cause = ErrClosed
+	if t.ctx != nil {
+		t.ctx.cancel(err, t.cancelCause())
 	}
-	t.ctx.cancel(err, cause)
 	for c := t.children.head; c != nil; c = c.sibNext {
 		l.cancelTask(c, err, closed)
 	}
 	l.wake(t)
 }
 
-type cancelItem struct {
-	t      *Task
-	err    error
-	closed bool
+// A canceller is a future whose task can be cancelled from outside the loop.
+type canceller interface {
+	taskOf() *Task
 }
 
-func (c *cancelItem) runOnLoop(l *Loop) { l.cancelTask(c.t, c.err, c.closed) }
+type cancelItem struct {
+	f   canceller
+	err error
+}
 
-// postCancel asks the loop to cancel t. If err is nil, the error is taken
-// from ctx when the loop gets to it.
-func (l *Loop) postCancel(t *Task, err error, ctx context.Context) {
+func (c *cancelItem) runOnLoop(l *Loop) {
+	if t := c.f.taskOf(); t != nil {
+		l.cancelTask(t, c.err, false)
+	}
+}
+
+// postCancel asks the loop to cancel f's task, if it still runs. If err is
+// nil, the error is taken from ctx.
+func (l *Loop) postCancel(f canceller, err error, ctx context.Context) {
 	if err == nil {
 		err = ctx.Err()
 	}
-	l.inbox.post(&cancelItem{t: t, err: err}, false)
+	l.inbox.post(&cancelItem{f: f, err: err}, false)
 }
 
 // InLoop reports whether the caller is code running on l: one of its tasks.
@@ -373,15 +405,17 @@ func (l *Loop) InLoop() bool { return l.onLoopThread() }
 // onLoopThread reports whether the caller runs on the loop's goroutine or one
 // of its task coroutines, where a blocking call on the loop would deadlock.
 func (l *Loop) onLoopThread() bool {
-	if l == nil || l.stepG.Load() == 0 {
+	if l == nil || !l.stepping.Load() {
 		// No step runs, so no task code runs: the caller is elsewhere.
 		return false
 	}
-	if tid := l.tid.Load(); tid != 0 && !l.cfg.unpinned {
-		return int64(threadID()) == tid
+	if !l.cfg.unpinned {
+		if tid := l.tid.Load(); tid != 0 {
+			return int64(threadID()) == tid
+		}
 	}
-	g := goid()
-	return g == l.stepG.Load()
+	g := l.stepG.Load()
+	return g != 0 && goid() == g
 }
 
 // spinUntil polls *state for up to the loop's spin time and reports whether it

@@ -42,7 +42,7 @@ func (l *Loop) watchSlowSteps() (stop func()) {
 				continue
 			}
 			reported = seq
-			l.slowReported.Store(seq)
+			l.slowSeen.Store(seq)
 			l.cfg.logger.Warn("aio: task is blocking the loop",
 				"loop", l.Name(), "task", t.String(), "held", held,
 				"threshold", l.cfg.slowAfter, "stack", goroutineStack(g))
@@ -58,7 +58,7 @@ func (l *Loop) watchSlowSteps() (stop func()) {
 // and ended before the watchdog reported it. It runs on the loop.
 func (l *Loop) reportSlowStep(t *Task, seq uint64, began int64) {
 	held := time.Duration(l.now() - began)
-	if held < l.cfg.slowAfter || l.slowReported.Load() == seq {
+	if held < l.cfg.slowAfter || l.slowSeen.Load() == seq {
 		return
 	}
 	l.cfg.logger.Warn("aio: task step blocked the loop",

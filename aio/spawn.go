@@ -10,7 +10,7 @@ import "context"
 // runs. Spawn is safe to call from any goroutine, the loop's own included, and
 // never blocks.
 func Spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) *Future[T] {
-	f, t := newTask(l, ctx, fn)
+	f := &Future[T]{l: l, fn: fn, pctx: ctx}
 	var zero T
 	switch {
 	case fn == nil:
@@ -21,12 +21,12 @@ func Spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) *Futu
 		f.settleNow(zero, ctx.Err(), nil)
 	default:
 		if ctx.Done() != nil {
-			// Set before the task is posted: from then on t is the loop's.
-			t.stopWatch = context.AfterFunc(ctx, func() { l.postCancel(t, nil, ctx) })
+			// Set before f is posted: from then on f is the loop's.
+			f.stopWatch = context.AfterFunc(ctx, func() { l.postCancel(f, nil, ctx) })
 		}
-		if !l.inbox.post(t, true) {
-			if t.stopWatch != nil {
-				t.stopWatch()
+		if !l.inbox.post(f, true) {
+			if f.stopWatch != nil {
+				f.stopWatch()
 			}
 			f.settleNow(zero, ErrClosed, nil)
 		}
@@ -53,40 +53,25 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 		return zero, invalid("Call: nil context")
 	case ctx.Err() != nil:
 		return zero, ctx.Err()
-	case l.onLoopThread():
-		return zero, ErrLoopThread
 	}
-	f, t := newTask(l, ctx, fn)
-	if !l.inbox.post(t, true) {
+	f := &Future[T]{l: l, fn: fn, pctx: ctx}
+	if !l.inbox.post(f, true) {
 		return zero, ErrClosed
 	}
 	if !l.spinUntil(&f.state) {
+		// Only a caller about to park pays for the re-entrancy check. On the
+		// loop's own thread the loop cannot have admitted f meanwhile (it is
+		// busy running this very caller), so withdrawing it is race-free.
+		if l.onLoopThread() {
+			f.withdrawn.Store(true)
+			return zero, ErrLoopThread
+		}
 		select {
 		case <-f.Done():
 		case <-ctx.Done():
-			l.postCancel(t, nil, ctx)
+			l.postCancel(f, nil, ctx)
 			<-f.Done()
 		}
 	}
 	return f.result()
-}
-
-// runOnLoop admits a task posted by Spawn or Call.
-func (t *Task) runOnLoop(l *Loop) {
-	if l.closing {
-		if t.stopWatch != nil {
-			t.stopWatch()
-		}
-		t.body.fail(ErrClosed)
-		return
-	}
-	if err := t.ctx.parent.Err(); err != nil {
-		// The caller gave up before the task could start: it never runs.
-		if t.stopWatch != nil {
-			t.stopWatch()
-		}
-		t.body.fail(err)
-		return
-	}
-	l.startTask(t)
 }

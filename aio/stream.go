@@ -70,6 +70,7 @@ func (s *Stream[T]) produce(t *Task, seq Seq[T]) error {
 	t.onSuspend = s.flushPartial
 	defer func() {
 		t.onSuspend = nil
+		s.t = nil // t is reused once it ends
 		s.flushLast()
 	}()
 	return seq(t, s.yield)

@@ -16,26 +16,27 @@ import (
 // first argument and must be called by that task's own code, on the loop,
 // while it runs. A Task must not be used after its function returns.
 type Task struct {
-	l      *Loop
-	id     uint64
-	body   taskBody
-	parent *Task
-	ctx    taskContext
+	l        *Loop
+	id       uint64
+	body     taskBody
+	parent   *Task
+	pctx     context.Context // the context it was started with: values, deadline
+	deadline time.Time       // own deadline (Timeout), inherited by children
 
 	// Loop-owned: read and written only on the loop.
+	ctx       *taskContext // made by the first call to Context
 	state     taskState
-	w         *worker     // the coroutine running the task, once started
-	cancelErr error       // the context's error once the task is cancelled
-	closed    bool        // cancelled because the loop closes
-	stopWatch func() bool // stops watching the caller's context (Spawn)
-	timer     timer       // the timer of Sleep; a task sleeps once at a time
-	onSuspend func()      // runs each time the task suspends (Iter flushes)
-	name      string      // set by SetName; else derived from the function
-	prev      *Task       // in the loop's list of live tasks
-	next      *Task       //
-	children  taskList    // live tasks started by Go from this one
-	sibPrev   *Task       // in the parent's children
-	sibNext   *Task       //
+	closed    bool     // cancelled because the loop closes
+	w         *worker  // the coroutine running the task, once started
+	cancelErr error    // the context's error once the task is cancelled
+	timer     *timer   // the timer of Sleep, made by the first Sleep
+	onSuspend func()   // runs each time the task suspends (Iter flushes)
+	name      string   // set by SetName; else derived from the function
+	prev      *Task    // in the loop's list of live tasks
+	next      *Task    //
+	children  taskList // live tasks started by Go from this one
+	sibPrev   *Task    // in the parent's children
+	sibNext   *Task    //
 }
 
 type taskState uint8
@@ -48,20 +49,46 @@ const (
 	taskDone                       // its function has returned
 )
 
-// A taskBody runs a task's function and settles its future; *Future[T]
-// implements it, so that a task and its future take one allocation.
+// A taskBody is the typed half of a task: its function and its future.
+// *Future[T] implements it.
 type taskBody interface {
-	run(t *Task)
-	fail(err error) // settles a task that never ran
+	run(t *Task)    // runs the function in t and settles the future
+	fail(err error) // settles the future of a task that never ran or called Goexit
+	bind(t *Task)   // records the task running the function; nil forgets it
+	stopWatching()  // stops watching the caller's context (Spawn)
 	funcName() string
 }
 
 // Context returns the task's context. It carries the values of the context the
 // task was started with, and it is done when the task is cancelled (its
 // caller's context ended, [Future.Cancel] was called, its parent task was
-// cancelled or ended), when its loop closes, and when the task ends. Unlike
-// the task-side functions, it may be passed to and used from any goroutine.
-func (t *Task) Context() context.Context { return &t.ctx }
+// cancelled or ended), when its loop closes, and when the task ends. Context
+// must be called by the task itself; the context it returns may be passed to
+// and used from any goroutine.
+func (t *Task) Context() context.Context {
+	t.mustRun("Context")
+	return t.context()
+}
+
+// context makes the task's context on first use, on the loop, already done if
+// the task has been cancelled.
+func (t *Task) context() *taskContext {
+	if t.ctx == nil {
+		t.ctx = &taskContext{parent: t.pctx, deadline: t.deadline}
+		if t.cancelErr != nil {
+			t.ctx.cancel(t.cancelErr, t.cancelCause())
+		}
+	}
+	return t.ctx
+}
+
+// cancelCause is what context.Cause reports for a cancelled task.
+func (t *Task) cancelCause() error {
+	if t.closed {
+		return ErrClosed
+	}
+	return t.cancelErr
+}
 
 // Loop returns the loop the task runs on.
 func (t *Task) Loop() *Loop { return t.l }
@@ -148,29 +175,50 @@ func Go[T any](t *Task, fn func(*Task) (T, error)) *Future[T] {
 
 func goChild[T any](t *Task, fn func(*Task) (T, error), deadline time.Time) *Future[T] {
 	l := t.l
-	f, c := newTask(l, &t.ctx, fn)
+	f := &Future[T]{l: l, fn: fn, pctx: t.pctx}
 	if fn == nil {
 		f.settleNow(*new(T), invalid("Go: nil function"), nil)
 		return f
 	}
+	c := l.newTask(f, t.pctx)
 	c.parent = t
-	c.ctx.deadline = deadline
+	c.deadline = t.deadline
+	if !deadline.IsZero() && (c.deadline.IsZero() || deadline.Before(c.deadline)) {
+		c.deadline = deadline
+	}
 	l.startTask(c)
 	return f
 }
 
-// newTask allocates a task and its future in one piece.
-func newTask[T any](l *Loop, parent context.Context, fn func(*Task) (T, error)) (*Future[T], *Task) {
-	tf := &struct {
-		f Future[T]
-		t Task
-	}{}
-	f, t := &tf.f, &tf.t
-	f.l, f.task, f.fn = l, t, fn
-	t.l, t.body = l, f
-	t.ctx.parent = parent
-	return f, t
+// newTask returns a task for f from the loop's pool of ended tasks, or a new
+// one. Tasks are reused only by their loop, so their memory stays in the
+// loop's cache; a *Task that user code kept past its end can only ever alias
+// the task that is running, which the task-side functions check for.
+func (l *Loop) newTask(f taskBody, pctx context.Context) *Task {
+	var t *Task
+	if n := len(l.freeTasks); n > 0 {
+		t = l.freeTasks[n-1]
+		l.freeTasks = l.freeTasks[:n-1]
+	} else {
+		t = &Task{l: l}
+	}
+	t.body, t.pctx = f, pctx
+	f.bind(t)
+	return t
 }
+
+// freeTask returns an ended task to the pool.
+func (l *Loop) freeTask(t *Task) {
+	t.body.bind(nil)
+	tm := t.timer
+	*t = Task{l: l, timer: tm}
+	if len(l.freeTasks) < maxFreeTasks {
+		l.freeTasks = append(l.freeTasks, t)
+	}
+}
+
+// maxFreeTasks bounds the pool of ended tasks kept for reuse.
+const maxFreeTasks = 1024
 
 // outcome applies the cancellation rule to what a task returned: once a task
 // has been cancelled, its error always is (errors.Is) the context's error, and

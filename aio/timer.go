@@ -91,8 +91,11 @@ func Sleep(t *Task, d time.Duration) error {
 		return t.cancelErr
 	}
 	l := t.l
-	tm := &t.timer
-	tm.when, tm.task, tm.fire = l.now()+int64(d), t, nil
+	if t.timer == nil {
+		t.timer = &timer{task: t}
+	}
+	tm := t.timer
+	tm.when = l.now() + int64(d)
 	l.timers.add(tm)
 	for !tm.fired {
 		if t.cancelErr != nil {
@@ -114,12 +117,12 @@ func Sleep(t *Task, d time.Duration) error {
 func Timeout[T any](t *Task, d time.Duration, fn func(*Task) (T, error)) (T, error) {
 	t.mustRun("Timeout")
 	l := t.l
-	deadline := time.Now().Add(d)
-	f := goChild(t, fn, deadline)
-	if f.task != nil && !f.Settled() {
-		child := f.task
+	f := goChild(t, fn, time.Now().Add(d))
+	if !f.Settled() {
 		tm := &timer{when: l.now() + int64(d), fire: func() {
-			l.cancelTask(child, context.DeadlineExceeded, false)
+			if child := f.task; child != nil {
+				l.cancelTask(child, context.DeadlineExceeded, false)
+			}
 		}}
 		l.timers.add(tm)
 		defer l.timers.remove(tm)

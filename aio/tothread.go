@@ -21,7 +21,7 @@ func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
 		return zero, t.cancelErr
 	}
 	l := t.l
-	j := &threadCall[T]{fn: fn, t: t}
+	j := &threadCall[T]{fn: fn, t: t, ctx: t.context()}
 	l.threads.submit(l, j)
 	for !j.done {
 		t.suspend()
@@ -40,6 +40,7 @@ func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
 type threadCall[T any] struct {
 	fn   func(context.Context) (T, error)
 	t    *Task
+	ctx  context.Context
 	v    T
 	err  error
 	pe   *PanicError
@@ -52,7 +53,7 @@ func (j *threadCall[T]) work() {
 			j.pe = AsPanicError(p)
 		}
 	}()
-	j.v, j.err = j.fn(&j.t.ctx)
+	j.v, j.err = j.fn(j.ctx)
 }
 
 func (j *threadCall[T]) runOnLoop(l *Loop) {
