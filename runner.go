@@ -43,6 +43,16 @@ func (r *Runner) Loop() *aio.Loop {
 	return l
 }
 
+// FromLoop returns a runner that uses l, a loop made with [aio.NewLoop] that
+// the caller runs with [aio.Loop.Serve], on a thread of its choosing (package
+// mainthread uses it to run the loop on the main thread). Calls made before
+// Serve starts wait for it. Close stops the loop, which makes Serve return.
+func FromLoop(l *aio.Loop) *Runner {
+	r := &Runner{}
+	r.loop.Store(l)
+	return r
+}
+
 // start returns the running loop, starting it on first use. Concurrent first
 // calls serialize on r.mu, so exactly one loop starts; aio.Start returns only
 // once the loop runs, so no caller can post to a loop that is not there yet
@@ -118,11 +128,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if err := l.Shutdown(ctx); err != nil && ctx.Err() != nil {
-		return errors.Join(r.exitErr, ctx.Err())
-	} else {
-		return errors.Join(r.exitErr, err)
-	}
+	return errors.Join(r.exitErr, l.Shutdown(ctx))
 }
 
 // exitAll exits every entered resource, on the loop. If ctx ends first, the

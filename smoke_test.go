@@ -14,7 +14,7 @@ type session struct{ n int }
 type sessRes struct{}
 
 func (sessRes) Enter(t *aio.Task) (*session, error) { return &session{}, nil }
-func (sessRes) Exit(t *aio.Task, err error) error  { fmt.Println("exit", err); return nil }
+func (sessRes) Exit(t *aio.Task, err error) error   { fmt.Println("exit", err); return nil }
 
 func TestSmokeRunner(t *testing.T) {
 	r := threadrunner.New()

@@ -49,6 +49,10 @@ const defaultSpin = 50 * time.Microsecond
 // may change between steps. Use it when nothing on the loop is thread-affine.
 func Unpinned() Option { return func(c *config) { c.unpinned = true } }
 
+// Pinned undoes an earlier [Unpinned]: the loop locks its goroutine to its OS
+// thread, which is the default.
+func Pinned() Option { return func(c *config) { c.unpinned = false } }
+
 // Name names the loop in logs and in [Loop.Name].
 func Name(name string) Option { return func(c *config) { c.name = name } }
 
