@@ -261,6 +261,9 @@ func Completed[T any](v T, err error) *Future[T] {
 // calls do nothing. Tasks awaiting the future resume on the loop. A future that
 // is never settled keeps its awaiting tasks suspended until they are cancelled.
 func NewFuture[T any](l *Loop) (f *Future[T], settle func(T, error)) {
+	if l == nil {
+		panic("aio: NewFuture called with a nil *Loop")
+	}
 	f = &Future[T]{l: l}
 	return f, f.settleFunc()
 }

@@ -25,20 +25,19 @@ type Loop struct {
 
 	inbox inbox // work posted from other goroutines
 
-	state     atomic.Int32  // a loopState
-	tid       atomic.Int64  // OS thread of a pinned loop, once it runs
-	goid      atomic.Uint64 // id of the loop goroutine, once it runs
-	stepping  atomic.Bool   // task steps may be running (set around each batch)
-	stepG     atomic.Uint64 // goid of the coroutine running a step (unpinned or SlowTask)
-	stepSeq   atomic.Uint64 // counts steps (SlowTask only)
-	stepAt    atomic.Int64  // when the current step began, ns since epoch (SlowTask only)
-	stepTask  atomic.Pointer[Task]
-	slowSeen  atomic.Uint64 // the step the watchdog has reported
-	statTasks atomic.Int64  // published copy of tasks.n
-	statSteps atomic.Uint64 // published copy of steps
-	started   chan struct{} // closed once Serve runs
-	done      chan struct{} // closed when Serve returns
-	err       error         // what Serve returns; written before done is closed
+	state     atomic.Int32             // a loopState
+	tid       atomic.Int64             // OS thread of a pinned loop, once it runs
+	goid      atomic.Uint64            // id of the loop goroutine, once it runs
+	stepping  atomic.Bool              // task steps may be running (set around each batch)
+	stepG     atomic.Uint64            // goid of the coroutine running a step (unpinned or SlowTask)
+	stepSeq   atomic.Uint64            // counts steps (SlowTask only)
+	stepInfo  atomic.Pointer[stepInfo] // the running step, for the watchdog (SlowTask only)
+	slowSeen  atomic.Uint64            // the step the watchdog has reported
+	statTasks atomic.Int64             // published copy of tasks.n
+	statSteps atomic.Uint64            // published copy of steps
+	started   chan struct{}            // closed once Serve runs
+	done      chan struct{}            // closed when Serve returns
+	err       error                    // what Serve returns; written before done is closed
 	epoch     time.Time
 
 	// Loop-owned.
@@ -258,13 +257,11 @@ func (l *Loop) step(t *Task) {
 		l.stepG.Store(w.goid)
 	}
 	if l.cfg.slowAfter > 0 {
-		seq := l.stepSeq.Add(1)
-		began := l.now()
-		l.stepTask.Store(t)
-		l.stepAt.Store(began)
+		info := &stepInfo{seq: l.stepSeq.Add(1), began: l.now(), task: t.String(), goid: w.goid}
+		l.stepInfo.Store(info)
 		w.next()
-		l.stepAt.Store(0)
-		l.reportSlowStep(t, seq, began)
+		l.stepInfo.Store(nil)
+		l.reportSlowStep(info)
 	} else {
 		w.next()
 	}

@@ -18,11 +18,15 @@ func Run[T any](ctx context.Context, main func(*Task) (T, error), opts ...Option
 		return zero, invalid("Run: nil function")
 	}
 	l := NewLoop(opts...)
-	f := Spawn(ctx, l, func(t *Task) (T, error) {
-		defer l.closeFromLoop()
-		return main(t)
-	})
+	// The loop closes once main's future has settled, so that closing
+	// cancels the tasks main left behind but never main itself.
+	f := spawn(ctx, l, main, l.closeFromLoop)
 	f.retrieved.Store(true) // Run hands main's outcome over itself
+	if f.Settled() {
+		// main never started (nil ctx, ctx already done).
+		l.Close()
+		return f.result()
+	}
 	serveErr := l.Serve()
 	v, err := f.result()
 	return v, errors.Join(err, serveErr)

@@ -27,25 +27,23 @@ func (l *Loop) watchSlowSteps() (stop func()) {
 				return
 			case <-ticker.C:
 			}
-			seq := l.stepSeq.Load()
-			at := l.stepAt.Load()
-			if at == 0 || seq == reported {
+			info := l.stepInfo.Load()
+			if info == nil || info.seq == reported {
 				continue
 			}
-			held := time.Duration(l.now() - at)
+			held := time.Duration(l.now() - info.began)
 			if held < l.cfg.slowAfter {
 				continue
 			}
-			t := l.stepTask.Load()
-			g := l.stepG.Load()
-			if l.stepSeq.Load() != seq || t == nil {
-				continue
+			stack := goroutineStack(info.goid)
+			if l.stepInfo.Load() != info {
+				continue // the step ended while the stack was taken
 			}
-			reported = seq
-			l.slowSeen.Store(seq)
+			reported = info.seq
+			l.slowSeen.Store(info.seq)
 			l.cfg.logger.Warn("aio: task is blocking the loop",
-				"loop", l.Name(), "task", t.String(), "held", held,
-				"threshold", l.cfg.slowAfter, "stack", goroutineStack(g))
+				"loop", l.Name(), "task", info.task, "held", held,
+				"threshold", l.cfg.slowAfter, "stack", stack)
 		}
 	}()
 	return func() {
@@ -54,15 +52,24 @@ func (l *Loop) watchSlowSteps() (stop func()) {
 	}
 }
 
+// stepInfo describes the running step to the watchdog goroutine; it is
+// immutable once published.
+type stepInfo struct {
+	seq   uint64
+	began int64 // ns since the loop's epoch
+	task  string
+	goid  uint64
+}
+
 // reportSlowStep logs a step that held the loop longer than the threshold
 // and ended before the watchdog reported it. It runs on the loop.
-func (l *Loop) reportSlowStep(t *Task, seq uint64, began int64) {
-	held := time.Duration(l.now() - began)
-	if held < l.cfg.slowAfter || l.slowSeen.Load() == seq {
+func (l *Loop) reportSlowStep(info *stepInfo) {
+	held := time.Duration(l.now() - info.began)
+	if held < l.cfg.slowAfter || l.slowSeen.Load() == info.seq {
 		return
 	}
 	l.cfg.logger.Warn("aio: task step blocked the loop",
-		"loop", l.Name(), "task", t.String(), "held", held, "threshold", l.cfg.slowAfter)
+		"loop", l.Name(), "task", info.task, "held", held, "threshold", l.cfg.slowAfter)
 }
 
 // goroutineStack returns the stack of goroutine id, taken from a dump of all

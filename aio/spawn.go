@@ -10,9 +10,19 @@ import "context"
 // runs. Spawn is safe to call from any goroutine, the loop's own included, and
 // never blocks.
 func Spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) *Future[T] {
+	return spawn(ctx, l, fn, nil)
+}
+
+// spawn is Spawn with a callback to run on the loop when the future settles.
+func spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error), onDone func()) *Future[T] {
 	f := &Future[T]{l: l, fn: fn, pctx: ctx}
+	if onDone != nil {
+		f.onDone = append(f.onDone, onDone)
+	}
 	var zero T
 	switch {
+	case l == nil:
+		f.settleNow(zero, invalid("Spawn: nil *Loop"), nil)
 	case fn == nil:
 		f.settleNow(zero, invalid("Spawn: nil function"), nil)
 	case ctx == nil:
@@ -47,6 +57,8 @@ func Spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) *Futu
 func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, error) {
 	var zero T
 	switch {
+	case l == nil:
+		return zero, invalid("Call: nil *Loop")
 	case fn == nil:
 		return zero, invalid("Call: nil function")
 	case ctx == nil:

@@ -53,7 +53,11 @@ func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], batch, buffer i
 	if s.buffer < 1 {
 		s.buffer = 4
 	}
-	if seq == nil {
+	switch {
+	case l == nil:
+		s.f = Completed(struct{}{}, invalid("OpenStream: nil *Loop"))
+		return s
+	case seq == nil:
 		s.f = Completed(struct{}{}, invalid("OpenStream: nil Seq"))
 		return s
 	}
