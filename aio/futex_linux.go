@@ -26,8 +26,8 @@ func futexWait(addr *uint32, val uint32, timeout time.Duration) {
 	syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitPrivate, uintptr(val), uintptr(unsafe.Pointer(&ts)), 0, 0)
 }
 
-// futexWake wakes one thread sleeping in futexWait on addr. It never blocks,
-// so it skips the runtime's syscall bookkeeping.
-func futexWake(addr *uint32) {
-	syscall.RawSyscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakePrivate, 1, 0, 0, 0)
+// futexWake wakes up to n threads sleeping in futexWait on addr. It never
+// blocks, so it skips the runtime's syscall bookkeeping.
+func futexWake(addr *uint32, n int) {
+	syscall.RawSyscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakePrivate, uintptr(n), 0, 0, 0)
 }

@@ -2,6 +2,7 @@ package aio
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -21,10 +22,10 @@ type Future[T any] struct {
 	stopWatch func() bool            // stops watching pctx (Spawn)
 	task      *Task                  // loop-owned: the running task, or nil
 
-	state     atomic.Uint32 // futurePending, futureDone
-	settling  atomic.Bool   // a settle func has been called (NewFuture)
-	retrieved atomic.Bool   // its outcome has been handed to someone
-	withdrawn atomic.Bool   // Call took it back before the loop admitted it
+	state     uint32      // atomic: futurePending, futureSleeping or futureDone; a futex word
+	settling  atomic.Bool // a settle func has been called (NewFuture)
+	retrieved atomic.Bool // its outcome has been handed to someone
+	withdrawn atomic.Bool // Call took it back before the loop admitted it
 	val       T
 	err       error
 	pe        *PanicError
@@ -40,8 +41,9 @@ type Future[T any] struct {
 }
 
 const (
-	futurePending uint32 = iota
-	futureDone
+	futurePending  uint32 = iota
+	futureDone            // settled
+	futureSleeping        // pending, and a goroutine sleeps in a futex on it
 )
 
 // Done returns a channel that is closed when the future has settled. It is
@@ -55,7 +57,7 @@ func (f *Future[T]) Done() <-chan struct{} {
 		// sees the other, and chClosed keeps the close single.
 		f.ch = make(chan struct{})
 		f.chWanted.Store(true)
-		if f.state.Load() == futureDone {
+		if f.Settled() {
 			close(f.ch)
 			f.chClosed = true
 		}
@@ -65,7 +67,7 @@ func (f *Future[T]) Done() <-chan struct{} {
 
 // Settled reports whether the future has its outcome. It is safe to call from
 // any goroutine and never blocks.
-func (f *Future[T]) Settled() bool { return f.state.Load() == futureDone }
+func (f *Future[T]) Settled() bool { return atomic.LoadUint32(&f.state) == futureDone }
 
 // Loop returns the loop the future belongs to.
 func (f *Future[T]) Loop() *Loop { return f.l }
@@ -83,18 +85,14 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 		var zero T
 		return zero, invalid("Wait on a nil *Future")
 	}
-	if f.state.Load() != futureDone {
+	if !f.Settled() && !f.l.spinUntil(&f.state) {
 		if f.l.onLoopThread() {
 			var zero T
 			return zero, ErrLoopThread
 		}
-		if !f.l.spinUntil(&f.state) {
-			select {
-			case <-f.Done():
-			case <-ctx.Done():
-				var zero T
-				return zero, ctx.Err()
-			}
+		if !f.l.block(&f.state, f.Done, ctx.Done()) {
+			var zero T
+			return zero, ctx.Err()
 		}
 	}
 	return f.result()
@@ -119,7 +117,7 @@ func (f *Future[T]) result() (T, error) {
 // settled future. It is safe to call from any goroutine, any number of times;
 // it does not wait.
 func (f *Future[T]) Cancel() {
-	if f == nil || f.state.Load() == futureDone {
+	if f == nil || f.Settled() {
 		return
 	}
 	if f.fn != nil {
@@ -132,11 +130,13 @@ func (f *Future[T]) Cancel() {
 // settle records the outcome and wakes everyone waiting. It runs on the loop,
 // or anywhere once the loop has stopped; only the first call counts.
 func (f *Future[T]) settle(v T, err error, pe *PanicError) {
-	if f.state.Load() == futureDone {
+	if f.Settled() {
 		return
 	}
 	f.val, f.err, f.pe = v, err, pe
-	f.state.Store(futureDone)
+	if atomic.SwapUint32(&f.state, futureDone) == futureSleeping {
+		futexWake(&f.state, math.MaxInt32)
+	}
 	if f.chWanted.Load() {
 		f.chMu.Lock()
 		if !f.chClosed {
@@ -162,7 +162,7 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 // settleNow settles a future that nobody can have seen yet, off the loop.
 func (f *Future[T]) settleNow(v T, err error, pe *PanicError) {
 	f.val, f.err, f.pe = v, err, pe
-	f.state.Store(futureDone)
+	atomic.StoreUint32(&f.state, futureDone)
 }
 
 // run implements taskBody: it runs the task's function and settles f.

@@ -65,7 +65,7 @@ func (q *inbox) wakeup() {
 		}
 		return
 	}
-	futexWake(&q.sleeping)
+	futexWake(&q.sleeping, 1)
 }
 
 // close stops the inbox taking external work, or any work. It returns what is

@@ -35,6 +35,8 @@ type Loop struct {
 	slowSeen  atomic.Uint64            // the step the watchdog has reported
 	statTasks atomic.Int64             // published copy of tasks.n
 	statSteps atomic.Uint64            // published copy of steps
+	spinners  atomic.Int32             // goroutines spinning in spinUntil
+	sleepers  atomic.Int32             // goroutines sleeping in a futex in block
 	started   chan struct{}            // closed once Serve runs
 	done      chan struct{}            // closed when Serve returns
 	err       error                    // what Serve returns; written before done is closed
@@ -415,13 +417,22 @@ func (l *Loop) onLoopThread() bool {
 	return g != 0 && goid() == g
 }
 
-// spinUntil polls *state for up to the loop's spin time and reports whether it
-// reached futureDone.
-func (l *Loop) spinUntil(state *atomic.Uint32) bool {
-	if state.Load() == futureDone {
+// spinUntil polls a future's state word for up to the loop's spin time and
+// reports whether the future settled. At most maxSpinners goroutines spin at
+// once: on a small machine, more would only take the CPU from each other and
+// from the goroutines they wait for.
+func (l *Loop) spinUntil(state *uint32) bool {
+	if atomic.LoadUint32(state) == futureDone {
 		return true
 	}
-	return l.spinFor(func() bool { return state.Load() == futureDone })
+	if l == nil || l.cfg.spin <= 0 {
+		return false
+	}
+	defer l.spinners.Add(-1)
+	if l.spinners.Add(1) > l.cfg.maxSpinners {
+		return false
+	}
+	return l.spinFor(func() bool { return atomic.LoadUint32(state) == futureDone })
 }
 
 // spinFor polls cond for up to the loop's spin time and reports whether it

@@ -18,6 +18,8 @@ type config struct {
 	schedPark bool
 	slowAfter time.Duration
 	logger    *slog.Logger
+
+	maxSpinners int32 // goroutines that may spin at once waiting for the loop
 }
 
 func newConfig(opts []Option) config {
@@ -31,10 +33,13 @@ func newConfig(opts []Option) config {
 			o(&c)
 		}
 	}
-	if runtime.GOMAXPROCS(0) < 2 {
+	procs := runtime.GOMAXPROCS(0)
+	if procs < 2 {
 		// With one P a spinner only delays the goroutine it waits for.
 		c.spin = 0
 	}
+	// The loop spins on one P; leave the others to waiters, one each.
+	c.maxSpinners = int32(max(1, procs-1))
 	return c
 }
 

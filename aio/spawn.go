@@ -78,11 +78,9 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 			f.withdrawn.Store(true)
 			return zero, ErrLoopThread
 		}
-		select {
-		case <-f.Done():
-		case <-ctx.Done():
+		if !l.block(&f.state, f.Done, ctx.Done()) {
 			l.postCancel(f, nil, ctx)
-			<-f.Done()
+			l.block(&f.state, f.Done, nil)
 		}
 	}
 	return f.result()

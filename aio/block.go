@@ -1,0 +1,67 @@
+package aio
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// How a goroutine off the loop waits for a future, after spinning:
+//
+// A goroutine parked in the Go scheduler (on a channel) is woken by the loop
+// into the loop's own P, where it cannot run until another P steals it or the
+// loop gives its P up; on a pinned loop that can take tens of microseconds,
+// more when the other Ps are busy. So a waiter first sleeps in a futex on the
+// future's state word, which the loop wakes with one system call and which
+// resumes the waiter on its own thread. That ties up a thread, so it is
+// bounded in time (sleepBudget) and in number (maxSleepers); after it, or
+// beyond it, the waiter parks on the future's Done channel.
+const (
+	sleepBudget = time.Millisecond
+	sleepChunk  = 250 * time.Microsecond
+	maxSleepers = 32
+)
+
+// block waits until the future whose state word is state settles, or ctxDone
+// is closed; it reports whether the future settled. done returns the
+// future's Done channel.
+func (l *Loop) block(state *uint32, done func() <-chan struct{}, ctxDone <-chan struct{}) bool {
+	if haveFutex && !l.cfg.schedPark && l.sleep(state, ctxDone) {
+		return true
+	}
+	if atomic.LoadUint32(state) == futureDone {
+		return true
+	}
+	select {
+	case <-done():
+		return true
+	case <-ctxDone:
+		return atomic.LoadUint32(state) == futureDone
+	}
+}
+
+// sleep is block's futex phase. It reports whether the future settled.
+func (l *Loop) sleep(state *uint32, ctxDone <-chan struct{}) bool {
+	defer l.sleepers.Add(-1)
+	if l.sleepers.Add(1) > maxSleepers {
+		return false
+	}
+	for waited := time.Duration(0); waited < sleepBudget; waited += sleepChunk {
+		s := atomic.LoadUint32(state)
+		if s == futureDone {
+			return true
+		}
+		if s == futurePending && !atomic.CompareAndSwapUint32(state, futurePending, futureSleeping) {
+			continue // settled meanwhile
+		}
+		futexWait(state, futureSleeping, sleepChunk)
+		if atomic.LoadUint32(state) == futureDone {
+			return true
+		}
+		select {
+		case <-ctxDone:
+			return false
+		default:
+		}
+	}
+	return false
+}
