@@ -65,3 +65,54 @@ func (l *Loop) sleep(state *uint32, ctxDone <-chan struct{}) bool {
 	}
 	return false
 }
+
+// A bell lets the loop wake one goroutine off the loop that waits for it to
+// do something (a Stream's consumer waiting for a batch). Like block, the
+// waiter first sleeps in a futex on the bell's word, then parks on a channel.
+type bell struct {
+	word     uint32        // atomic: how many times the bell rang; a futex word
+	sleepers atomic.Int32  // waiters in the futex phase
+	ch       chan struct{} // size 1: the channel phase
+}
+
+func newBell() *bell { return &bell{ch: make(chan struct{}, 1)} }
+
+// rung returns the bell's count, to pass to wait.
+func (b *bell) rung() uint32 { return atomic.LoadUint32(&b.word) }
+
+// ring wakes the waiter, if any. It never blocks.
+func (b *bell) ring() {
+	atomic.AddUint32(&b.word, 1)
+	if haveFutex && b.sleepers.Load() > 0 {
+		futexWake(&b.word, 1)
+	}
+	select {
+	case b.ch <- struct{}{}:
+	default:
+	}
+}
+
+// wait blocks until the bell has rung since it returned seen, or ctxDone is
+// closed. A ring may be stale (from before seen): callers re-check their
+// condition.
+func (b *bell) wait(l *Loop, seen uint32, ctxDone <-chan struct{}) {
+	if haveFutex && !l.cfg.schedPark {
+		// Dekker with ring: count the sleeper, then look at the word.
+		b.sleepers.Add(1)
+		for waited := time.Duration(0); waited < sleepBudget; waited += sleepChunk {
+			if b.rung() != seen {
+				b.sleepers.Add(-1)
+				return
+			}
+			futexWait(&b.word, seen, sleepChunk)
+		}
+		b.sleepers.Add(-1)
+		if b.rung() != seen {
+			return
+		}
+	}
+	select {
+	case <-b.ch:
+	case <-ctxDone:
+	}
+}

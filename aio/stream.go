@@ -28,7 +28,7 @@ type Stream[T any] struct {
 	parked   bool       // the consumer waits on wake
 	waiting  bool       // the producer waits for room
 	handoffs atomic.Uint64
-	wake     chan struct{} // size 1: the consumer parks here
+	bell     *bell // rung for the consumer when it is parked
 
 	// Loop-owned.
 	t       *Task
@@ -46,7 +46,7 @@ type Stream[T any] struct {
 // seq is nil, or the stream cannot start (ctx done, l closed), the stream's
 // first Next returns why. OpenStream is safe to call from any goroutine.
 func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], batch, buffer int) *Stream[T] {
-	s := &Stream[T]{l: l, batch: batch, buffer: buffer, wake: make(chan struct{}, 1)}
+	s := &Stream[T]{l: l, batch: batch, buffer: buffer, bell: newBell()}
 	if s.batch < 1 {
 		s.batch = 256
 	}
@@ -61,9 +61,9 @@ func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], batch, buffer i
 		s.f = Completed(struct{}{}, invalid("OpenStream: nil Seq"))
 		return s
 	}
-	s.f = Spawn(ctx, l, func(t *Task) (struct{}, error) {
+	s.f = spawn(ctx, l, func(t *Task) (struct{}, error) {
 		return struct{}{}, s.produce(t, seq)
-	})
+	}, s.bell.ring)
 	return s
 }
 
@@ -142,10 +142,7 @@ func (s *Stream[T]) handOff(force bool) handOffResult {
 	s.mu.Unlock()
 	s.handoffs.Add(1)
 	if parked {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.bell.ring()
 	}
 	return handedOff
 }
@@ -214,7 +211,7 @@ func (s *Stream[T]) Next(ctx context.Context) ([]T, error) {
 			return nil, s.end()
 		}
 		s.parked = true
-		seen := s.handoffs.Load()
+		seen, rung := s.handoffs.Load(), s.bell.rung()
 		s.mu.Unlock()
 		if s.spin(seen) {
 			continue
@@ -222,11 +219,7 @@ func (s *Stream[T]) Next(ctx context.Context) ([]T, error) {
 		if s.l.onLoopThread() {
 			return nil, ErrLoopThread
 		}
-		select {
-		case <-s.wake:
-		case <-s.f.Done():
-		case <-ctx.Done():
-		}
+		s.bell.wait(s.l, rung, ctx.Done())
 	}
 }
 
