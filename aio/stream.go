@@ -36,7 +36,8 @@ type Stream[T any] struct {
 	refused bool // yield has returned false
 
 	// Consumer-owned.
-	last []T // the batch Next returned last
+	last  []T  // the batch Next returned last
+	ended bool // Next has returned the generator's outcome
 }
 
 // OpenStream starts seq as a task on l and returns the stream of its values.
@@ -231,6 +232,7 @@ func (s *Stream[T]) spin(seen uint64) bool {
 
 // end returns the stream's final error: io.EOF after a clean end.
 func (s *Stream[T]) end() error {
+	s.ended = true // Close must not re-panic what Next delivers now
 	_, err := s.f.result()
 	if err == nil {
 		return io.EOF
@@ -259,7 +261,7 @@ func (s *Stream[T]) Close() error {
 		<-s.f.Done()
 	}
 	s.f.retrieved.Store(true)
-	if s.f.pe != nil {
+	if s.f.pe != nil && !s.ended {
 		panic(s.f.pe)
 	}
 	return nil
