@@ -22,11 +22,12 @@ type resources struct {
 // An entry is one entered resource.
 type entry struct {
 	exit func(t *aio.Task, how error) error
+	kept bool // entered by Keep, for the runner's life
 }
 
 // enter enters res on the loop and registers it. If the runner is closing,
 // the resource is exited again at once and the result is ErrClosed.
-func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (T, *entry, error) {
+func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool) (T, *entry, error) {
 	var zero T
 	if res == nil {
 		return zero, nil, fmt.Errorf("%w: nil Resource", aio.ErrInvalid)
@@ -41,7 +42,7 @@ func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (T, *entr
 		if err != nil {
 			return v, err
 		}
-		e = &entry{exit: res.Exit}
+		e = &entry{exit: res.Exit, kept: kept}
 		if r.res.sealed {
 			exitErr := callExit(t, e, aio.ErrClosed)
 			e = nil
@@ -75,14 +76,19 @@ func (r *Runner) release(ctx context.Context, e *entry, how error) error {
 }
 
 // exitAll exits every entered resource, last entered first, and seals the
-// set so that later entries are exited at once.
+// set so that later entries are exited at once. A kept resource's Exit sees
+// nil, the end of its life; one still open by With or Open sees ErrClosed.
 func (rs *resources) exitAll(t *aio.Task) error {
 	var errs []error
 	for len(rs.entered) > 0 {
 		n := len(rs.entered) - 1
 		e := rs.entered[n]
 		rs.entered = rs.entered[:n]
-		errs = append(errs, callExit(t, e, nil))
+		var how error
+		if !e.kept {
+			how = aio.ErrClosed
+		}
+		errs = append(errs, callExit(t, e, how))
 	}
 	rs.sealed = true
 	return errors.Join(errs...)
@@ -147,11 +153,12 @@ var errBodyGoexit = errors.New("threadrunner: With's body called runtime.Goexit"
 // it exits res on the loop and returns Exit's error. release runs Exit only
 // the first time it is called; later calls do nothing and return nil. If the
 // runner closes before release is called, Close exits res and release
-// returns [aio.ErrClosed]. If Enter fails, Open returns its error and a nil
+// returns [aio.ErrClosed] (that Exit saw aio.ErrClosed as how the use
+// ended). If Enter fails, Open returns its error and a nil
 // release. Open is safe to call from any goroutine; from the loop's own
 // thread it returns [aio.ErrLoopThread].
 func Open[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (v T, release func(error) error, err error) {
-	v, e, err := enter(ctx, r, res)
+	v, e, err := enter(ctx, r, res, false)
 	if err != nil {
 		return v, nil, err
 	}
@@ -170,9 +177,10 @@ func Open[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (v T, rele
 
 // Keep enters res on the runner's loop and keeps it entered for the runner's
 // life (the seed's enter_context): Close exits it, after every resource
-// entered later, and joins its error to Close's. Keep is safe to call from any
+// entered later, with a nil error (the end of its life), and joins Exit's
+// error to Close's. Keep is safe to call from any
 // goroutine; from the loop's own thread it returns [aio.ErrLoopThread].
 func Keep[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (T, error) {
-	v, _, err := enter(ctx, r, res)
+	v, _, err := enter(ctx, r, res, true)
 	return v, err
 }
