@@ -35,8 +35,10 @@ func newConfig(opts []Option) config {
 	}
 	procs := runtime.GOMAXPROCS(0)
 	if procs < 2 {
-		// With one P a spinner only delays the goroutine it waits for.
-		c.spin = 0
+		// With one P a spinner only delays the goroutine it waits for, and a
+		// thread asleep in a futex keeps that P from everyone else until
+		// the runtime takes it back: park in the scheduler instead.
+		c.spin, c.schedPark = 0, true
 	}
 	// The loop spins on one P; leave the others to waiters, one each.
 	c.maxSpinners = int32(max(1, procs-1))
@@ -66,7 +68,8 @@ func Name(name string) Option { return func(c *config) { c.name = name } }
 func Workers(n int) Option { return func(c *config) { c.workers = max(1, n) } }
 
 // Spin sets how long the loop and the goroutines that wait for it poll before
-// they park (default 50µs, and 0 when GOMAXPROCS is 1). Spinning happens only
+// they park (default 50µs; with GOMAXPROCS 1 there is no spinning and the
+// loop parks as with [ParkInRuntime]). Spinning happens only
 // right after work, so an idle loop costs no CPU either way; 0 saves CPU at the
 // price of a slower hop when calls are spread out.
 func Spin(d time.Duration) Option { return func(c *config) { c.spin = max(0, d) } }
