@@ -288,8 +288,7 @@ func (l *Loop) getWorker() *worker {
 		l.idle = l.idle[:n-1]
 		return w
 	}
-	w := newWorker()
-	return w
+	return newWorker(l)
 }
 
 func (l *Loop) putWorker(w *worker) {

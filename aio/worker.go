@@ -9,6 +9,7 @@ import "iter"
 // Only the loop goroutine creates and resumes workers: a coroutine created on a
 // locked goroutine must be resumed on the same thread, or the runtime throws.
 type worker struct {
+	l     *Loop
 	next  func() (struct{}, bool)
 	stop  func()
 	yield func(struct{}) bool
@@ -25,8 +26,8 @@ const (
 	workerZombie                       // its task called runtime.Goexit
 )
 
-func newWorker() *worker {
-	w := &worker{}
+func newWorker(l *Loop) *worker {
+	w := &worker{l: l}
 	w.next, w.stop = iter.Pull(w.serve)
 	return w
 }
@@ -34,6 +35,11 @@ func newWorker() *worker {
 func (w *worker) serve(yield func(struct{}) bool) {
 	w.yield = yield
 	w.goid = goid()
+	if w.l.trackG {
+		// The loop published 0 for this first step: it could not know the
+		// id before the coroutine ran.
+		w.l.stepG.Store(w.goid)
+	}
 	for {
 		w.runTask()
 		w.state = workerFinished
