@@ -36,6 +36,9 @@ func New(opts ...aio.Option) *Runner {
 // Loop returns the runner's loop, starting it if this is the first use. After
 // Close it returns the stopped loop, or nil if the runner never started one.
 func (r *Runner) Loop() *aio.Loop {
+	if r == nil {
+		return nil
+	}
 	l, err := r.start()
 	if err != nil {
 		return r.loop.Load()
@@ -120,7 +123,11 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	if first {
-		r.exitErr = r.exitAll(ctx, l)
+		// A loop that never served (FromLoop before Serve) has entered
+		// nothing: discarding it fails what was queued for it.
+		if !l.Discard() {
+			r.exitErr = r.exitAll(ctx, l)
+		}
 		close(exited)
 	}
 	select {

@@ -471,10 +471,7 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 	if l.onLoopThread() {
 		return ErrLoopThread
 	}
-	if l.state.CompareAndSwap(int32(loopNew), int32(loopClosed)) {
-		l.inbox.close(true)
-		close(l.started)
-		close(l.done)
+	if l.Discard() {
 		return nil
 	}
 	if l.state.CompareAndSwap(int32(loopRunning), int32(loopClosing)) {
@@ -487,6 +484,25 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Discard closes a loop that has never served, and reports whether it did.
+// Work posted to it meanwhile fails with [ErrClosed] (tasks never run, their
+// futures settle), and a later Serve returns ErrClosed at once. Discard does
+// nothing to a loop that serves or has served, and returns false.
+func (l *Loop) Discard() bool {
+	if !l.state.CompareAndSwap(int32(loopNew), int32(loopClosed)) {
+		return false
+	}
+	// No goroutine will ever serve the loop, so this one may run what was
+	// posted, as the loop would have while closing.
+	l.closing = true
+	for _, it := range l.inbox.close(true) {
+		it.runOnLoop(l)
+	}
+	close(l.started)
+	close(l.done)
+	return true
 }
 
 type shutdownItem struct{}
