@@ -15,18 +15,19 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 		return zero, invalid("Await: future of %v awaited by a task of %v", f.l, t.l)
 	case f.task == t:
 		return zero, invalid("Await: %v awaits its own future", t)
-	case t.cancelErr != nil:
-		return zero, t.cancelErr
 	}
-	for !f.Settled() {
+	for {
+		// Cancellation first, even if f settled in the same round.
 		if t.cancelErr != nil {
 			return zero, t.cancelErr
+		}
+		if f.Settled() {
+			return f.result()
 		}
 		f.waiters = append(f.waiters, t)
 		t.suspend()
 		f.removeWaiter(t)
 	}
-	return f.result()
 }
 
 // awaitSettled suspends t until f settles, even if t is cancelled meanwhile:

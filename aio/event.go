@@ -26,15 +26,17 @@ func (e *Event) Clear() {
 // IsSet reports whether the event is set.
 func (e *Event) IsSet() bool { return e.set }
 
-// Wait suspends t until the event is set, or returns the context's error if t
-// is cancelled first. It returns at once if the event is set.
+// Wait suspends t until the event is set, and returns nil. If t is or gets
+// cancelled, it returns the context's error at once, set or not.
 func (e *Event) Wait(t *Task) error {
 	e.b.bind(t, "Event.Wait")
-	for !e.set {
+	for {
 		if t.cancelErr != nil {
 			return t.cancelErr
 		}
+		if e.set {
+			return nil
+		}
 		e.waiters.wait(t)
 	}
-	return nil
 }

@@ -330,8 +330,8 @@ func (l *Loop) endTask(t *Task) {
 	if t.timer != nil {
 		l.timers.remove(t.timer)
 	}
-	if t.ctx != nil {
-		t.ctx.cancel(context.Canceled, errTaskEnded)
+	if t.cancelCtx != nil {
+		t.cancelCtx(errTaskEnded)
 	}
 	for c := t.children.head; c != nil; {
 		next := c.sibNext
@@ -359,9 +359,7 @@ func (l *Loop) cancelTask(t *Task, err error, closed bool) {
 		return
 	}
 	t.cancelErr, t.closed = err, closed
-	if t.ctx != nil {
-		t.ctx.cancel(err, t.cancelCause())
-	}
+	t.endContext(err, t.cancelCause())
 	for c := t.children.head; c != nil; c = c.sibNext {
 		l.cancelTask(c, err, closed)
 	}

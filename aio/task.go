@@ -24,7 +24,8 @@ type Task struct {
 	deadline time.Time       // own deadline (Timeout), inherited by children
 
 	// Loop-owned: read and written only on the loop.
-	ctx       *taskContext // made by the first call to Context
+	ctx       context.Context         // made by the first call to Context
+	cancelCtx context.CancelCauseFunc // cancels ctx
 	state     taskState
 	closed    bool     // cancelled because the loop closes
 	w         *worker  // the coroutine running the task, once started
@@ -68,26 +69,6 @@ type taskBody interface {
 func (t *Task) Context() context.Context {
 	t.mustRun("Context")
 	return t.context()
-}
-
-// context makes the task's context on first use, on the loop, already done if
-// the task has been cancelled.
-func (t *Task) context() *taskContext {
-	if t.ctx == nil {
-		t.ctx = &taskContext{parent: t.pctx, deadline: t.deadline}
-		if t.cancelErr != nil {
-			t.ctx.cancel(t.cancelErr, t.cancelCause())
-		}
-	}
-	return t.ctx
-}
-
-// cancelCause is what context.Cause reports for a cancelled task.
-func (t *Task) cancelCause() error {
-	if t.closed {
-		return ErrClosed
-	}
-	return t.cancelErr
 }
 
 // Loop returns the loop the task runs on.

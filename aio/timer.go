@@ -97,14 +97,18 @@ func Sleep(t *Task, d time.Duration) error {
 	tm := t.timer
 	tm.when = l.now() + int64(d)
 	l.timers.add(tm)
-	for !tm.fired {
+	for {
+		// Cancellation first: a task cancelled while the loop was too busy
+		// to resume it before its timer fired must still see the error.
 		if t.cancelErr != nil {
 			l.timers.remove(tm)
 			return t.cancelErr
 		}
+		if tm.fired {
+			return nil
+		}
 		t.suspend()
 	}
-	return nil
 }
 
 // Timeout runs fn as a child task of t whose context has a deadline d from
