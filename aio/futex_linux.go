@@ -31,3 +31,9 @@ func futexWait(addr *uint32, val uint32, timeout time.Duration) {
 func futexWake(addr *uint32, n int) {
 	syscall.RawSyscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakePrivate, uintptr(n), 0, 0, 0)
 }
+
+// osYield gives the CPU to another thread that waits for it, if any
+// (sched_yield): a spinning thread calls it now and then, so that when the
+// thread it waits for shares its CPU (a loaded machine, a CPU set), that
+// thread gets to run.
+func osYield() { syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }

@@ -2,7 +2,10 @@
 
 package aio
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 const haveFutex = false
 
@@ -10,3 +13,6 @@ func futexWait(addr *uint32, val uint32, timeout time.Duration) {
 	panic("aio: no futex on this system")
 }
 func futexWake(addr *uint32) { panic("aio: no futex on this system") }
+
+// osYield lets other goroutines run; there is no portable thread yield.
+func osYield() { runtime.Gosched() }

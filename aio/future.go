@@ -24,7 +24,7 @@ type Future[T any] struct {
 
 	state     uint32      // atomic: futurePending, futureSleeping or futureDone; a futex word
 	settling  atomic.Bool // a settle func has been called (NewFuture)
-	retrieved atomic.Bool // its outcome has been handed to someone
+	retrieved atomic.Bool // its outcome has been, or is being, handed to someone
 	withdrawn atomic.Bool // Call took it back before the loop admitted it
 	val       T
 	err       error
@@ -85,6 +85,9 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 		var zero T
 		return zero, invalid("Wait on a nil *Future")
 	}
+	// A waiter takes the outcome, panic included: Close must not also
+	// report that panic as unretrieved while this goroutine wakes up.
+	f.retrieved.Store(true)
 	if !f.Settled() && !f.l.spinUntil(&f.state) {
 		if f.l.onLoopThread() {
 			var zero T

@@ -100,18 +100,7 @@ func (q *inbox) drain() []item {
 
 // spinFor polls for work for up to d and reports whether some arrived.
 func (q *inbox) spinFor(d time.Duration) bool {
-	if d <= 0 {
-		return false
-	}
-	start := time.Now()
-	for i := 1; ; i++ {
-		if q.pending.Load() {
-			return true
-		}
-		if i%64 == 0 && time.Since(start) >= d {
-			return false
-		}
-	}
+	return d > 0 && spin(d, q.pending.Load)
 }
 
 // park blocks the loop until work is posted or, if timeout >= 0, timeout has

@@ -56,7 +56,8 @@ type Loop struct {
 	closing   bool
 	threads   threadPool
 	helpers   sync.WaitGroup // goroutines that post back to the loop (ToThread, Recv)
-	panics    []unretrieved
+	panics    []unretrieved  // panicked futures nobody has retrieved yet
+	panicsCap int            // compact panics when it reaches this length
 }
 
 type loopState int32
@@ -438,18 +439,48 @@ func (l *Loop) spinFor(cond func() bool) bool {
 	if l == nil || l.cfg.spin <= 0 {
 		return false
 	}
-	d, start := l.cfg.spin, time.Now()
+	return spin(l.cfg.spin, cond)
+}
+
+// spin polls cond for up to d and reports whether it became true. It looks at
+// the clock every 64 polls and yields the CPU every 256, so that a spinner
+// never holds for long the CPU that whoever it waits for needs.
+func spin(d time.Duration, cond func() bool) bool {
+	start := time.Now()
 	for i := 1; ; i++ {
 		if cond() {
 			return true
 		}
-		if i%64 == 0 && time.Since(start) >= d {
-			return false
+		if i%64 == 0 {
+			if time.Since(start) >= d {
+				return false
+			}
+			if i%256 == 0 {
+				osYield()
+			}
 		}
 	}
 }
 
+// noteUnretrieved keeps a panicked future until the loop closes, so that a
+// panic nobody retrieves is reported then. Futures whose panic was retrieved
+// meanwhile are dropped whenever the list doubles, so that a loop whose tasks
+// panic often (and whose callers recover) does not grow.
 func (l *Loop) noteUnretrieved(u unretrieved) {
+	if _, unseen := u.panicked(); !unseen {
+		return
+	}
+	if len(l.panics) >= l.panicsCap {
+		kept := l.panics[:0]
+		for _, p := range l.panics {
+			if _, unseen := p.panicked(); unseen {
+				kept = append(kept, p)
+			}
+		}
+		clear(l.panics[len(kept):])
+		l.panics = kept
+		l.panicsCap = max(64, 2*len(kept))
+	}
 	l.panics = append(l.panics, u)
 }
 

@@ -67,6 +67,7 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 		return zero, ctx.Err()
 	}
 	f := &Future[T]{l: l, fn: fn, pctx: ctx}
+	f.retrieved.Store(true) // Call hands the outcome over itself
 	if !l.inbox.post(f, true) {
 		return zero, ErrClosed
 	}
