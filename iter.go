@@ -3,6 +3,7 @@ package threadrunner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 
@@ -49,6 +50,9 @@ func Iter[T any](ctx context.Context, r *Runner, seq aio.Seq[T], opts ...IterOpt
 	return func(yield func(T, error) bool) {
 		var zero T
 		l, err := r.start()
+		if err == nil && ctx == nil {
+			err = fmt.Errorf("%w: Iter: nil context", aio.ErrInvalid)
+		}
 		if err != nil {
 			yield(zero, err)
 			return

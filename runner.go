@@ -3,6 +3,7 @@ package threadrunner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -17,11 +18,10 @@ import (
 type Runner struct {
 	opts []aio.Option
 
-	mu      sync.Mutex // guards the loop's start and the close state
+	mu      sync.Mutex // guards the loop's start and exiting
 	loop    atomic.Pointer[aio.Loop]
-	closed  atomic.Bool   // Close has begun: new calls fail with ErrClosed
-	exited  chan struct{} // closed once Close has exited the entered resources
-	exitErr error         // written before exited is closed
+	closed  atomic.Bool           // Close has begun: new calls fail with ErrClosed
+	exiting *aio.Future[struct{}] // the task that exits the entered resources at Close
 
 	res resources // entered resources; loop-owned
 }
@@ -83,7 +83,7 @@ func (r *Runner) start() (*aio.Loop, error) {
 	return l, nil
 }
 
-var errNilRunner = errors.Join(aio.ErrInvalid, errors.New("threadrunner: nil *Runner"))
+var errNilRunner = fmt.Errorf("%w: threadrunner: nil *Runner", aio.ErrInvalid)
 
 // Close shuts the runner down and waits until it has: new calls fail with
 // [aio.ErrClosed] from now on; resources entered by [Keep], and by [With] or
@@ -107,49 +107,42 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	if r == nil {
 		return errNilRunner
 	}
+	if ctx == nil {
+		return fmt.Errorf("%w: Shutdown: nil context", aio.ErrInvalid)
+	}
 	if l := r.loop.Load(); l != nil && l.InLoop() {
 		return aio.ErrLoopThread
 	}
 	r.mu.Lock()
-	first := !r.closed.Load()
-	r.closed.Store(true)
-	if first {
-		r.exited = make(chan struct{})
+	if !r.closed.Load() {
+		r.closed.Store(true)
+		// A loop that never served (FromLoop before Serve) has entered
+		// nothing: discarding it fails what was queued for it. Otherwise a
+		// task exits the entered resources, with ctx's values but not its
+		// end, so that every Exit runs even if ctx ends first.
+		if l := r.loop.Load(); l != nil && !l.Discard() {
+			r.exiting = aio.Spawn(context.WithoutCancel(ctx), l, func(t *aio.Task) (struct{}, error) {
+				return struct{}{}, r.res.exitAll(t)
+			})
+		}
 	}
-	exited := r.exited
-	l := r.loop.Load()
+	l, exiting := r.loop.Load(), r.exiting
 	r.mu.Unlock()
 	if l == nil {
 		return nil
 	}
-	if first {
-		// A loop that never served (FromLoop before Serve) has entered
-		// nothing: discarding it fails what was queued for it.
-		if !l.Discard() {
-			r.exitErr = r.exitAll(ctx, l)
+	var exitErr error
+	if exiting != nil {
+		select {
+		case <-exiting.Done():
+			_, exitErr = exiting.Wait(ctx)
+		case <-ctx.Done():
+			// Hurry the remaining Exits (their awaits now fail at once) and
+			// let the loop stop once they have run.
+			exiting.Cancel()
+			l.Shutdown(ctx)
+			return ctx.Err()
 		}
-		close(exited)
 	}
-	select {
-	case <-exited:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return errors.Join(r.exitErr, l.Shutdown(ctx))
-}
-
-// exitAll exits every entered resource, on the loop. If ctx ends first, the
-// exiting task is cancelled and goes on exiting with a cancelled context.
-func (r *Runner) exitAll(ctx context.Context, l *aio.Loop) error {
-	f := aio.Spawn(context.WithoutCancel(ctx), l, func(t *aio.Task) (struct{}, error) {
-		return struct{}{}, r.res.exitAll(t)
-	})
-	select {
-	case <-f.Done():
-	case <-ctx.Done():
-		f.Cancel()
-		return ctx.Err()
-	}
-	_, err := f.Wait(context.Background())
-	return err
+	return errors.Join(exitErr, l.Shutdown(ctx))
 }

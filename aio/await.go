@@ -11,8 +11,12 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 	switch {
 	case f == nil:
 		return zero, invalid("Await: nil future")
-	case f.l != t.l && !f.Settled():
-		return zero, invalid("Await: future of %v awaited by a task of %v", f.l, t.l)
+	case f.l != t.l:
+		// Only a settled future of no loop or another loop is fine: its
+		// loop-owned fields are that loop's, so look at nothing else.
+		if !f.Settled() {
+			return zero, invalid("Await: future of %v awaited by a task of %v", f.l, t.l)
+		}
 	case f.task == t:
 		return zero, invalid("Await: %v awaits its own future", t)
 	}
@@ -25,7 +29,7 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 			return f.result()
 		}
 		f.waiters = append(f.waiters, t)
-		t.suspend()
+		t.suspend("Await")
 		f.removeWaiter(t)
 	}
 }
@@ -35,7 +39,7 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 func awaitSettled[T any](t *Task, f *Future[T]) {
 	for !f.Settled() {
 		f.waiters = append(f.waiters, t)
-		t.suspend()
+		t.suspend("Timeout")
 		f.removeWaiter(t)
 	}
 }

@@ -5,15 +5,20 @@ import (
 	"errors"
 )
 
-// context makes the task's context on first use, on the loop: a child of the
-// context the task was started with (so it carries its values, and ends when
-// it ends), with the task's own deadline if it has one. The loop cancels it
-// with a cause when it cancels the task (context.Cause then tells ErrClosed
-// from a plain cancellation) and when the task ends.
+// context makes the task's context on first use, on the loop: a child of
+// its parent task's context, or of the context the task was started with (so
+// it carries its values and ends when they end), with the task's own deadline
+// if it has one. The loop cancels it with a cause when it cancels the task
+// (context.Cause then tells ErrClosed from a plain cancellation) and when the
+// task ends.
 func (t *Task) context() context.Context {
 	if t.ctx == nil {
-		t.ctx, t.cancelCtx = context.WithCancelCause(t.pctx)
-		if !t.deadline.IsZero() {
+		base := t.pctx
+		if t.parent != nil {
+			base = t.parent.context()
+		}
+		t.ctx, t.cancelCtx = context.WithCancelCause(base)
+		if d, ok := base.Deadline(); !t.deadline.IsZero() && (!ok || t.deadline.Before(d)) {
 			var stop context.CancelFunc
 			withCause := t.cancelCtx
 			t.ctx, stop = context.WithDeadline(t.ctx, t.deadline)
@@ -31,9 +36,10 @@ func (t *Task) context() context.Context {
 
 // endContext cancels the task's context, if it was made, with cause. A
 // deadline is left to the context itself, so that its Err is
-// context.DeadlineExceeded rather than context.Canceled: every deadline the
-// loop enforces (the caller's, Timeout's) is also the context's own or its
-// parent's.
+// context.DeadlineExceeded rather than context.Canceled: the loop hears of a
+// deadline only from a context that is already done (the caller's, watched by
+// Call and Spawn; Timeout's, watched with context.AfterFunc), and the task's
+// context derives from it.
 func (t *Task) endContext(err, cause error) {
 	if t.cancelCtx == nil || errors.Is(err, context.DeadlineExceeded) {
 		return

@@ -37,6 +37,6 @@ func (e *Event) Wait(t *Task) error {
 		if e.set {
 			return nil
 		}
-		e.waiters.wait(t)
+		e.waiters.wait(t, "Event.Wait")
 	}
 }

@@ -85,6 +85,10 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 		var zero T
 		return zero, invalid("Wait on a nil *Future")
 	}
+	if ctx == nil {
+		var zero T
+		return zero, invalid("Wait: nil context")
+	}
 	// A waiter takes the outcome, panic included: Close must not also
 	// report that panic as unretrieved while this goroutine wakes up.
 	f.retrieved.Store(true)
@@ -183,13 +187,15 @@ func (f *Future[T]) run(t *Task) {
 		if p == nil {
 			return // runtime.Goexit: the worker settles the task
 		}
+		err := t.outcome(nil)
 		t.l.endTask(t)
-		f.settle(v, t.outcome(nil), AsPanicError(p))
+		f.settle(v, err, AsPanicError(p))
 	}()
 	v, err = f.fn(t)
 	returned = true
+	err = t.outcome(err) // before endTask, which ends the task's context
 	t.l.endTask(t)
-	f.settle(v, t.outcome(err), nil)
+	f.settle(v, err, nil)
 }
 
 // fail implements taskBody: it settles the future of a task that never ran,

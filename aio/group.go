@@ -11,14 +11,15 @@ import (
 // the others, and [Group.Wait] returns that error or re-panics that panic. A
 // Group is made by [NewGroup] and used on its loop only.
 type Group struct {
-	t       *Task
-	running int
-	tasks   []*Task
-	err     error
-	pe      *PanicError
-	goexit  bool
-	failed  bool
-	waiter  *Task
+	t        *Task
+	running  int
+	tasks    []*Task
+	err      error
+	pe       *PanicError
+	peFuture *Future[struct{}] // the child whose panic is pe
+	goexit   bool
+	failed   bool
+	waiter   *Task
 }
 
 // NewGroup returns an empty group whose tasks are children of t: their
@@ -33,7 +34,7 @@ func NewGroup(t *Task) *Group {
 // the task starts cancelled. A nil fn fails the group with [ErrInvalid]. Go
 // may be called by any task of the group's loop, including the group's tasks.
 func (g *Group) Go(fn func(*Task) error) {
-	if g.t.l.current == nil {
+	if g.t.l.current.Load() == nil {
 		panic("aio: Group.Go called outside a task of " + g.t.l.Name())
 	}
 	if fn == nil {
@@ -65,7 +66,9 @@ func (g *Group) childDone(f *Future[struct{}]) {
 	}
 	switch {
 	case f.pe != nil:
-		f.retrieved.Store(true)
+		if !g.failed {
+			g.peFuture = f // Wait hands this panic over; a later one stays unretrieved
+		}
 		g.fail(nil, f.pe, false)
 	case f.err == errGoexit:
 		g.fail(nil, nil, true)
@@ -98,10 +101,11 @@ func (g *Group) Wait() error {
 	g.t.mustRun("Group.Wait")
 	for g.running > 0 {
 		g.waiter = g.t
-		g.t.suspend()
+		g.t.suspend("Group.Wait")
 	}
 	g.waiter = nil
 	if g.pe != nil {
+		g.peFuture.retrieved.Store(true)
 		panic(g.pe)
 	}
 	if g.goexit {

@@ -43,8 +43,8 @@ type Loop struct {
 	epoch     time.Time
 
 	// Loop-owned.
-	current   *Task
-	freeTasks []*Task // ended tasks, for reuse
+	current   atomic.Pointer[Task] // the task whose step runs; atomic so misuse checks from any goroutine are race-free
+	freeTasks taskQueue            // ended tasks, for reuse once quarantined
 	nextID    uint64
 	steps     uint64
 	trackG    bool // publish stepG for every step
@@ -254,13 +254,13 @@ func (l *Loop) step(t *Task) {
 		t.w = w
 	}
 	t.state = taskRunning
-	l.current = t
+	l.current.Store(t)
 	l.steps++
 	if l.trackG {
 		l.stepG.Store(w.goid)
 	}
 	if l.cfg.slowAfter > 0 {
-		info := &stepInfo{seq: l.stepSeq.Add(1), began: l.now(), task: t.String(), goid: w.goid}
+		info := &stepInfo{seq: l.stepSeq.Add(1), began: l.now(), t: t, id: t.id, body: t.body, goid: w.goid}
 		l.stepInfo.Store(info)
 		w.next()
 		l.stepInfo.Store(nil)
@@ -271,7 +271,7 @@ func (l *Loop) step(t *Task) {
 	if l.trackG {
 		l.stepG.Store(0)
 	}
-	l.current = nil
+	l.current.Store(nil)
 	switch w.state {
 	case workerFinished:
 		w.task = nil
@@ -497,6 +497,9 @@ func (l *Loop) Close() error { return l.Shutdown(context.Background()) }
 // stopped, Shutdown returns ctx's error while the loop goes on stopping in the
 // background (a task that never awaits cannot be stopped from outside).
 func (l *Loop) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		return invalid("Shutdown: nil context")
+	}
 	if l.onLoopThread() {
 		return ErrLoopThread
 	}

@@ -45,7 +45,7 @@ func (q *Queue[T]) Put(t *Task, v T) error {
 		case q.TryPut(v):
 			return nil
 		}
-		q.putters.wait(t)
+		q.putters.wait(t, "Queue.Put")
 	}
 }
 
@@ -67,7 +67,7 @@ func (q *Queue[T]) Get(t *Task) (T, error) {
 			var zero T
 			return zero, ErrQueueClosed
 		}
-		q.getters.wait(t)
+		q.getters.wait(t, "Queue.Get")
 	}
 }
 

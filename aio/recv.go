@@ -24,7 +24,7 @@ func Recv[T any](t *Task, ch <-chan T) (T, bool, error) {
 	go r.wait(l, ch)
 	stopped := false
 	for !r.back {
-		t.suspend()
+		t.suspend("Recv")
 		if t.cancelErr != nil && !stopped {
 			stopped = true
 			close(r.stop)

@@ -10,6 +10,12 @@ import (
 // task, such as a session or a response whose Close must run on the loop.
 // Exit is told how the block ended: nil, the block's error, or a *[PanicError]
 // if it panicked; its own error is joined to the block's.
+//
+// Enter's task may end before the resource is used: threadrunner's With, Open
+// and Keep run Enter and Exit as tasks of their own. A task's context ends
+// with the task, so a resource that keeps a context beyond Enter (an HTTP
+// request's, say) should keep context.WithoutCancel(t.Context()), which has
+// the same values.
 type Resource[T any] interface {
 	Enter(t *Task) (T, error)
 	Exit(t *Task, err error) error

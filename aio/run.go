@@ -29,7 +29,10 @@ func Run[T any](ctx context.Context, main func(*Task) (T, error), opts ...Option
 	}
 	serveErr := l.Serve()
 	v, err := f.result()
-	return v, errors.Join(err, serveErr)
+	if serveErr != nil {
+		err = errors.Join(err, serveErr)
+	}
+	return v, err
 }
 
 // closeFromLoop starts the loop's shutdown from a task: new work is refused

@@ -23,7 +23,7 @@ func (s *Semaphore) Acquire(t *Task) error {
 		if t.cancelErr != nil {
 			return t.cancelErr
 		}
-		s.waiters.wait(t)
+		s.waiters.wait(t, "Semaphore.Acquire")
 	}
 	if t.cancelErr != nil {
 		// Woken for a free permit but cancelled: pass the wake-up on.

@@ -35,14 +35,14 @@ func (l *Loop) watchSlowSteps() (stop func()) {
 			if held < l.cfg.slowAfter {
 				continue
 			}
-			stack := goroutineStack(info.goid)
+			stack, task := goroutineStack(info.goid), info.task()
 			if l.stepInfo.Load() != info {
-				continue // the step ended while the stack was taken
+				continue // the step ended meanwhile: t may be another task now
 			}
 			reported = info.seq
 			l.slowSeen.Store(info.seq)
 			l.cfg.logger.Warn("aio: task is blocking the loop",
-				"loop", l.Name(), "task", info.task, "held", held,
+				"loop", l.Name(), "task", task, "held", held,
 				"threshold", l.cfg.slowAfter, "stack", stack)
 		}
 	}()
@@ -56,9 +56,20 @@ func (l *Loop) watchSlowSteps() (stop func()) {
 // immutable once published.
 type stepInfo struct {
 	seq   uint64
-	began int64 // ns since the loop's epoch
-	task  string
-	goid  uint64
+	began int64    // ns since the loop's epoch
+	t     *Task    // for its name, which SetName may change during the step
+	id    uint64   // t's id
+	body  taskBody // t's function, for its name
+	goid  uint64   // the coroutine running the step
+}
+
+// task names the step's task, as Task.String does, from any goroutine.
+func (s *stepInfo) task() string {
+	name := s.body.funcName()
+	if p := s.t.name.Load(); p != nil {
+		name = *p
+	}
+	return fmt.Sprintf("task %d (%s)", s.id, name)
 }
 
 // reportSlowStep logs a step that held the loop longer than the threshold
@@ -69,7 +80,7 @@ func (l *Loop) reportSlowStep(info *stepInfo) {
 		return
 	}
 	l.cfg.logger.Warn("aio: task step blocked the loop",
-		"loop", l.Name(), "task", info.task, "held", held, "threshold", l.cfg.slowAfter)
+		"loop", l.Name(), "task", info.task(), "held", held, "threshold", l.cfg.slowAfter)
 }
 
 // goroutineStack returns the stack of goroutine id, taken from a dump of all

@@ -100,7 +100,7 @@ func (s *Stream[T]) yield(v T) bool {
 		// The buffer is full: wait for the consumer to take a batch.
 		t := s.t
 		t.onSuspend = nil
-		t.suspend()
+		t.suspend("Seq yield")
 		t.onSuspend = s.flushPartial
 		if t.cancelErr != nil {
 			s.refused = true
@@ -188,6 +188,9 @@ func (s *Stream[T]) Next(ctx context.Context) ([]T, error) {
 		s.free = append(s.free, s.last[:0])
 		s.mu.Unlock()
 		s.last = nil
+	}
+	if ctx == nil {
+		return nil, invalid("Stream.Next: nil context")
 	}
 	for {
 		if err := ctx.Err(); err != nil {

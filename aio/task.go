@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,7 +17,14 @@ import (
 // first argument and must be called by that task's own code, on the loop,
 // while it runs. A Task must not be used after its function returns.
 type Task struct {
-	l        *Loop
+	l       *Loop
+	timer   *timer                 // the timer of Sleep, made by the first Sleep; kept on reuse
+	name    atomic.Pointer[string] // set by SetName; atomic for the slow-task watchdog
+	taskRun                        // the rest, zeroed when the loop reuses the Task
+}
+
+// taskRun is the part of a Task that belongs to one run of one function.
+type taskRun struct {
 	id       uint64
 	body     taskBody
 	parent   *Task
@@ -30,9 +38,7 @@ type Task struct {
 	closed    bool     // cancelled because the loop closes
 	w         *worker  // the coroutine running the task, once started
 	cancelErr error    // the context's error once the task is cancelled
-	timer     *timer   // the timer of Sleep, made by the first Sleep
 	onSuspend func()   // runs each time the task suspends (Iter flushes)
-	name      string   // set by SetName; else derived from the function
 	prev      *Task    // in the loop's list of live tasks
 	next      *Task    //
 	children  taskList // live tasks started by Go from this one
@@ -80,8 +86,8 @@ func (t *Task) ID() uint64 { return t.id }
 // Name returns the name given by [Task.SetName], or else the name of the
 // task's function.
 func (t *Task) Name() string {
-	if t.name != "" {
-		return t.name
+	if name := t.name.Load(); name != nil {
+		return *name
 	}
 	return t.body.funcName()
 }
@@ -90,7 +96,7 @@ func (t *Task) Name() string {
 // It must be called by the task itself.
 func (t *Task) SetName(name string) {
 	t.mustRun("SetName")
-	t.name = name
+	t.name.Store(&name)
 }
 
 // String describes the task for logs: "task 12 (main.fetch)".
@@ -98,10 +104,20 @@ func (t *Task) String() string { return fmt.Sprintf("task %d (%s)", t.id, t.Name
 
 // Err returns nil while the task may go on, or the error its awaits now
 // return: the context's error once the task has been cancelled. It must be
-// called by the task itself. Long computations that do not await can poll it.
+// called by the task itself. Long computations that do not await can poll it:
+// while a step runs, it sees the end of the context the task was started
+// with (a caller's cancellation or deadline) and of its deadline at once, and
+// a cancellation by the loop ([Future.Cancel], a parent's end, Close) at the
+// next step.
 func (t *Task) Err() error {
 	t.mustRun("Err")
-	return t.cancelErr
+	if t.cancelErr != nil {
+		return t.cancelErr
+	}
+	if t.ctx != nil {
+		return t.ctx.Err()
+	}
+	return t.pctx.Err()
 }
 
 // mustRun panics unless t is the task whose step is running: task-side calls
@@ -110,15 +126,26 @@ func (t *Task) mustRun(op string) {
 	if t == nil {
 		panic("aio: " + op + " called with a nil *Task")
 	}
-	if t.l.current != t {
-		panic("aio: " + op + " called outside the running task it was given (from another goroutine, another task, or after the task ended)")
+	if t.l.current.Load() != t {
+		panic(misuse(op))
 	}
 }
 
-// suspend parks the running task until the loop wakes it with wake (because
-// what it awaits happened, or because it was cancelled). Callers re-check their
-// condition and t.cancelErr after it returns.
-func (t *Task) suspend() {
+func misuse(op string) string {
+	return "aio: " + op + " called outside the running task it was given (from another goroutine, another task, or after the task ended)"
+}
+
+// suspend parks the running task, which awaits in op, until the loop wakes it
+// with wake (because what it awaits happened, or because it was cancelled).
+// Callers re-check their condition and t.cancelErr after it returns.
+//
+// Suspending from a goroutine that holds t while t's step runs would switch
+// coroutines from the wrong goroutine: the runtime treats that as a fatal
+// error (an unpinned loop would run two steps at once). On a pinned loop the
+// thread tells that goroutine apart, so it gets the misuse panic; an unpinned
+// loop has no cheap way to tell and relies on mustRun alone.
+func (t *Task) suspend(op string) {
+	t.mustBeOwnGoroutine(op)
 	t.state = taskSuspended
 	if t.onSuspend != nil {
 		t.onSuspend()
@@ -127,10 +154,17 @@ func (t *Task) suspend() {
 }
 
 // yieldNow lets every other ready task run once before t goes on.
-func (t *Task) yieldNow() {
+func (t *Task) yieldNow(op string) {
+	t.mustBeOwnGoroutine(op)
 	t.state = taskSuspended
 	t.l.wake(t)
 	t.w.yield(struct{}{})
+}
+
+func (t *Task) mustBeOwnGoroutine(op string) {
+	if tid := t.l.tid.Load(); tid != 0 && !t.l.cfg.unpinned && int64(threadID()) != tid {
+		panic(misuse(op))
+	}
 }
 
 func funcName(fn any) string {
@@ -171,15 +205,15 @@ func goChild[T any](t *Task, fn func(*Task) (T, error), deadline time.Time) *Fut
 	return f
 }
 
-// newTask returns a task for f from the loop's pool of ended tasks, or a new
-// one. Tasks are reused only by their loop, so their memory stays in the
-// loop's cache; a *Task that user code kept past its end can only ever alias
-// the task that is running, which the task-side functions check for.
+// newTask returns a task for f, reusing an ended one when the loop has enough
+// of them. Tasks are reused only by their loop, so their memory stays in the
+// loop's cache; an ended task waits in quarantine behind taskQuarantine others
+// before it is reused, so that a *Task kept past its end is caught by the
+// task-side functions' check rather than aliasing a task that runs now.
 func (l *Loop) newTask(f taskBody, pctx context.Context) *Task {
 	var t *Task
-	if n := len(l.freeTasks); n > 0 {
-		t = l.freeTasks[n-1]
-		l.freeTasks = l.freeTasks[:n-1]
+	if l.freeTasks.len() > taskQuarantine {
+		t = l.freeTasks.pop()
 	} else {
 		t = &Task{l: l}
 	}
@@ -191,22 +225,33 @@ func (l *Loop) newTask(f taskBody, pctx context.Context) *Task {
 // freeTask returns an ended task to the pool.
 func (l *Loop) freeTask(t *Task) {
 	t.body.bind(nil)
-	tm := t.timer
-	*t = Task{l: l, timer: tm}
-	if len(l.freeTasks) < maxFreeTasks {
-		l.freeTasks = append(l.freeTasks, t)
+	t.taskRun = taskRun{}
+	t.name.Store(nil)
+	if l.freeTasks.len() < maxFreeTasks {
+		l.freeTasks.push(t)
 	}
 }
 
-// maxFreeTasks bounds the pool of ended tasks kept for reuse.
-const maxFreeTasks = 1024
+const (
+	taskQuarantine = 64   // ended tasks kept unused before reuse
+	maxFreeTasks   = 1024 // bounds the pool of ended tasks
+)
 
 // outcome applies the cancellation rule to what a task returned: once a task
 // has been cancelled, its error always is (errors.Is) the context's error, and
 // is ErrClosed too if the loop cancelled it by closing.
 func (t *Task) outcome(err error) error {
 	if t.cancelErr == nil {
-		return err
+		// The task may have seen its context end (its caller's context or
+		// its deadline) before the loop got round to cancelling it.
+		ctx := t.pctx
+		if t.ctx != nil {
+			ctx = t.ctx
+		}
+		if ctx == nil || ctx.Err() == nil {
+			return err
+		}
+		t.cancelErr = ctx.Err()
 	}
 	if !errors.Is(err, t.cancelErr) {
 		err = errors.Join(t.cancelErr, err)

@@ -6,14 +6,13 @@ import (
 	"time"
 )
 
-// A timer fires at when (ns since the loop's epoch): it wakes task, or calls
-// fire. Timers live in the loop's heap and are loop-owned.
+// A timer wakes task at when (ns since the loop's epoch). Timers live in the
+// loop's heap and are loop-owned.
 type timer struct {
 	when  int64
-	task  *Task  // woken when the timer fires, if fire is nil
-	fire  func() // called on the loop when the timer fires
-	index int    // in the heap, or -1
-	armed bool   // in the heap
+	task  *Task // woken when the timer fires
+	index int   // in the heap, or -1
+	armed bool  // in the heap
 	fired bool
 }
 
@@ -70,11 +69,7 @@ func (l *Loop) fireTimers(now int64) {
 		}
 		heap.Pop(&l.timers)
 		tm.armed, tm.fired = false, true
-		if tm.fire != nil {
-			tm.fire()
-		} else {
-			l.wake(tm.task)
-		}
+		l.wake(tm.task)
 	}
 }
 
@@ -87,7 +82,7 @@ func Sleep(t *Task, d time.Duration) error {
 		return t.cancelErr
 	}
 	if d <= 0 {
-		t.yieldNow()
+		t.yieldNow("Sleep")
 		return t.cancelErr
 	}
 	l := t.l
@@ -107,7 +102,7 @@ func Sleep(t *Task, d time.Duration) error {
 		if tm.fired {
 			return nil
 		}
-		t.suspend()
+		t.suspend("Sleep")
 	}
 }
 
@@ -120,16 +115,18 @@ func Sleep(t *Task, d time.Duration) error {
 // by t itself.
 func Timeout[T any](t *Task, d time.Duration, fn func(*Task) (T, error)) (T, error) {
 	t.mustRun("Timeout")
-	l := t.l
 	f := goChild(t, fn, time.Now().Add(d))
-	if !f.Settled() {
-		tm := &timer{when: l.now() + int64(d), fire: func() {
-			if child := f.task; child != nil {
-				l.cancelTask(child, context.DeadlineExceeded, false)
+	if child := f.task; child != nil {
+		// The child's context enforces the deadline; the loop hears of it
+		// only once that context is done, so no await of the child returns
+		// context.DeadlineExceeded before its context says so.
+		l, ctx := t.l, child.context()
+		stop := context.AfterFunc(ctx, func() {
+			if context.Cause(ctx) != errTaskEnded {
+				l.postCancel(f, nil, ctx)
 			}
-		}}
-		l.timers.add(tm)
-		defer l.timers.remove(tm)
+		})
+		defer stop()
 	}
 	awaitSettled(t, f)
 	return f.result()

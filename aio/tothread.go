@@ -5,7 +5,9 @@ import "context"
 // ToThread runs fn on a goroutine of its own, off the loop, and suspends t
 // until fn returns (asyncio's to_thread): use it for blocking work that would
 // otherwise stall every task. fn gets t's context, which is done if t is
-// cancelled; ToThread still waits for fn to return and returns what fn
+// cancelled (and once t ends, so fn must not keep it past ToThread: use
+// context.WithoutCancel for what must outlive t); ToThread still waits for fn
+// to return and returns what fn
 // returned, so nothing fn produced is lost. At most [Workers] functions run at
 // once per loop; others wait their turn, and one that t's cancellation finds
 // still waiting never runs (ToThread then returns the context's error). If fn
@@ -24,7 +26,7 @@ func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
 	j := &threadCall[T]{fn: fn, t: t, ctx: t.context()}
 	l.threads.submit(l, j)
 	for !j.done {
-		t.suspend()
+		t.suspend("ToThread")
 		if t.cancelErr != nil && l.threads.unqueue(j) {
 			return zero, t.cancelErr
 		}

@@ -7,11 +7,11 @@ type waitList struct {
 	tasks []*Task
 }
 
-// wait suspends t until woken or cancelled. The caller loops, re-checking its
-// condition and t.cancelErr.
-func (w *waitList) wait(t *Task) {
+// wait suspends t, in op, until woken or cancelled. The caller loops,
+// re-checking its condition and t.cancelErr.
+func (w *waitList) wait(t *Task, op string) {
 	w.tasks = append(w.tasks, t)
-	t.suspend()
+	t.suspend(op)
 	w.remove(t)
 }
 
@@ -55,7 +55,7 @@ func (b *loopBinding) bind(t *Task, op string) {
 
 // mustOnLoop panics unless called by a running task of b's loop.
 func (b *loopBinding) mustOnLoop(op string) {
-	if b.l != nil && b.l.current == nil {
+	if b.l != nil && b.l.current.Load() == nil {
 		panic("aio: " + op + " called outside a task of " + b.l.Name())
 	}
 }

@@ -29,16 +29,15 @@ const (
 func newWorker(l *Loop) *worker {
 	w := &worker{l: l}
 	w.next, w.stop = iter.Pull(w.serve)
+	w.next() // start the coroutine, so that its goroutine id is known
 	return w
 }
 
 func (w *worker) serve(yield func(struct{}) bool) {
 	w.yield = yield
 	w.goid = goid()
-	if w.l.trackG {
-		// The loop published 0 for this first step: it could not know the
-		// id before the coroutine ran.
-		w.l.stepG.Store(w.goid)
+	if !yield(struct{}{}) {
+		return
 	}
 	for {
 		w.runTask()
