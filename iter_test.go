@@ -1,0 +1,478 @@
+package threadrunner_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/threadrunner/threadrunner"
+	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/leaktest"
+)
+
+// count is a generator of 0, 1, ..., n-1 that awaits every few values.
+func count(n int) aio.Seq[int] {
+	return func(t *aio.Task, yield func(int) bool) error {
+		for i := range n {
+			if i%7 == 3 {
+				if err := aio.Sleep(t, 0); err != nil {
+					return err
+				}
+			}
+			if !yield(i) {
+				return nil
+			}
+		}
+		return nil
+	}
+}
+
+// collect ranges over seq and returns its values and the errors it yielded,
+// failing t if an error comes with a non-zero value.
+func collect[T comparable](t *testing.T, seq func(func(T, error) bool)) ([]T, []error) {
+	t.Helper()
+	var (
+		vs   []T
+		errs []error
+		zero T
+	)
+	for v, err := range seq {
+		if err != nil {
+			if v != zero {
+				t.Errorf("Iter yielded (%v, %v); want the zero value with an error", v, err)
+			}
+			errs = append(errs, err)
+			continue
+		}
+		vs = append(vs, v)
+	}
+	return vs, errs
+}
+
+func TestIterValuesArriveInOrder(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	tid := loopTID(t, r)
+	tests := []struct {
+		name string
+		opts []threadrunner.IterOption
+		n    int
+	}{
+		{"empty", nil, 0},
+		{"one", nil, 1},
+		{"default", nil, 1000},
+		{"batch 1", []threadrunner.IterOption{threadrunner.BatchSize(1)}, 100},
+		{"batch 3 buffer 1", []threadrunner.IterOption{threadrunner.BatchSize(3), threadrunner.Buffer(1)}, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			offLoop := 0 // generator steps seen off the loop's thread; loop-owned
+			gen := func(t *aio.Task, yield func(int) bool) error {
+				return count(tt.n)(t, func(v int) bool {
+					if threadID() != tid {
+						offLoop++
+					}
+					return yield(v)
+				})
+			}
+			vs, errs := collect(t, threadrunner.Iter(testContext(t), r, gen, tt.opts...))
+			if len(errs) != 0 {
+				t.Fatalf("Iter yielded errors %v; want none", errs)
+			}
+			if len(vs) != tt.n {
+				t.Fatalf("Iter yielded %d values; want %d", len(vs), tt.n)
+			}
+			for i, v := range vs {
+				if v != i {
+					t.Fatalf("value #%d = %d; want %d", i, v, i)
+				}
+			}
+			if offLoop != 0 {
+				t.Errorf("%d generator steps ran off the loop's thread; want 0", offLoop)
+			}
+		})
+	}
+}
+
+func TestIterHandsOverFullBatches(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	tests := []struct {
+		batch int // 0: the default, 256
+		n     int
+	}{
+		{2, 11},
+		{16, 100},
+		{0, 1000},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint("batch", tt.batch), func(t *testing.T) {
+			batch := tt.batch
+			var opts []threadrunner.IterOption
+			if batch > 0 {
+				opts = append(opts, threadrunner.BatchSize(batch))
+			} else {
+				batch = 256
+			}
+			// The generator never awaits, so a value crosses only with its
+			// whole batch: when the consumer sees value i, the generator
+			// has produced the rest of i's batch.
+			var produced atomic.Int64
+			gen := func(t *aio.Task, yield func(int) bool) error {
+				for i := range tt.n {
+					produced.Add(1)
+					if !yield(i) {
+						return nil
+					}
+				}
+				return nil
+			}
+			i := 0
+			for v, err := range threadrunner.Iter(testContext(t), r, gen, opts...) {
+				if err != nil {
+					t.Fatalf("Iter yielded %v; want no error", err)
+				}
+				want := int64(min(tt.n, (v/batch+1)*batch))
+				if got := produced.Load(); got < want {
+					t.Fatalf("value %d arrived when %d values were produced; want at least %d (one hand-off per batch of %d)", v, got, want, batch)
+				}
+				i++
+			}
+			if i != tt.n {
+				t.Errorf("Iter yielded %d values; want %d", i, tt.n)
+			}
+		})
+	}
+}
+
+func TestIterBackPressure(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	tests := []struct {
+		batch, buffer int
+	}{
+		{2, 1},
+		{4, 3},
+		{1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("batch%d/buffer%d", tt.batch, tt.buffer), func(t *testing.T) {
+			ctx := testContext(t)
+			// A generator that never awaits and would run far ahead of its
+			// consumer: only back-pressure suspends it.
+			const limit = 100_000
+			var produced atomic.Int64
+			gen := func(t *aio.Task, yield func(int) bool) error {
+				for i := range limit {
+					produced.Add(1)
+					if !yield(i) {
+						return nil
+					}
+				}
+				return nil
+			}
+			for range threadrunner.Iter(ctx, r, gen, threadrunner.BatchSize(tt.batch), threadrunner.Buffer(tt.buffer)) {
+				// The consumer holds one batch and reads no further. A task
+				// runs only once the generator has suspended, which it
+				// does only when its buffer is full.
+				if _, err := threadrunner.Run(ctx, r, func(*aio.Task) (int, error) { return 0, nil }); err != nil {
+					t.Fatalf("Run() = %v; want nil", err)
+				}
+				// Held by the consumer, waiting in the buffer, being filled.
+				bound := int64((tt.buffer + 2) * tt.batch)
+				if got := produced.Load(); got > bound {
+					t.Errorf("generator ran %d values ahead of a stopped consumer; want at most %d", got, bound)
+				}
+				break
+			}
+		})
+	}
+}
+
+func TestIterHandsOverPartialBatchWhenGeneratorAwaits(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	// The generator yields one value and then waits for the consumer to
+	// ask for the next, so a batch never fills: each value must cross when
+	// the generator awaits.
+	next := make(chan struct{})
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		for i := range 5 {
+			if !yield(i) {
+				return nil
+			}
+			if _, _, err := aio.Recv(t, next); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	want := 0
+	for v, err := range threadrunner.Iter(testContext(t), r, gen) {
+		if err != nil {
+			t.Fatalf("Iter yielded %v after %d values; want value %d", err, want, want)
+		}
+		if v != want {
+			t.Fatalf("Iter yielded %d; want %d", v, want)
+		}
+		want++
+		next <- struct{}{}
+	}
+	if want != 5 {
+		t.Errorf("Iter yielded %d values; want 5", want)
+	}
+}
+
+// stopRecord is what a generator reports about how it was stopped. Its
+// fields are written on the loop and read after the range loop ends.
+type stopRecord struct {
+	yieldFalse bool  // a yield returned false
+	awaitErr   error // the error of the await it was in, if any
+	cleanupTID int   // where its deferred cleanup ran; 0 if it did not
+}
+
+// stoppable returns a generator that records into rec how it is stopped.
+// If await, it awaits a long sleep after each value; else it yields as fast
+// as it can.
+func stoppable(rec *stopRecord, await bool) aio.Seq[int] {
+	return func(t *aio.Task, yield func(int) bool) error {
+		defer func() { rec.cleanupTID = threadID() }()
+		for i := 0; ; i++ {
+			if !yield(i) {
+				rec.yieldFalse = true
+				return nil
+			}
+			if await {
+				if err := aio.Sleep(t, time.Hour); err != nil {
+					rec.awaitErr = err
+					return err
+				}
+			}
+		}
+	}
+}
+
+func TestIterBreakStopsGenerator(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	tid := loopTID(t, r)
+	tests := []struct {
+		name    string
+		await   bool
+		breakAt int
+	}{
+		{"in yield", false, 10},
+		{"in await", true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rec stopRecord
+			n := 0
+			for v, err := range threadrunner.Iter(testContext(t), r, stoppable(&rec, tt.await), threadrunner.BatchSize(4), threadrunner.Buffer(1)) {
+				if err != nil {
+					t.Fatalf("Iter yielded %v; want values", err)
+				}
+				n++
+				if v == tt.breakAt {
+					break
+				}
+			}
+			if n != tt.breakAt+1 {
+				t.Errorf("range loop body ran %d times; want %d", n, tt.breakAt+1)
+			}
+			if rec.cleanupTID != tid {
+				t.Errorf("generator cleanup ran on thread %d by the end of the range loop; want the loop's, %d", rec.cleanupTID, tid)
+			}
+			if tt.await && !errors.Is(rec.awaitErr, context.Canceled) {
+				t.Errorf("generator's await returned %v; want %v", rec.awaitErr, context.Canceled)
+			}
+			if !tt.await && !rec.yieldFalse {
+				t.Error("generator's yield never returned false")
+			}
+		})
+	}
+}
+
+func TestIterContextEndStopsGenerator(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	tid := loopTID(t, r)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var rec stopRecord
+	var vs []int
+	var errs []error
+	for v, err := range threadrunner.Iter(ctx, r, stoppable(&rec, true)) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		vs = append(vs, v)
+		cancel()
+	}
+	if len(vs) != 1 || len(errs) != 1 || !errors.Is(errs[0], context.Canceled) {
+		t.Fatalf("Iter yielded values %v and errors %v; want [0] and then %v", vs, errs, context.Canceled)
+	}
+	if rec.cleanupTID != tid {
+		t.Errorf("generator cleanup ran on thread %d by the end of the range loop; want the loop's, %d", rec.cleanupTID, tid)
+	}
+	if !errors.Is(rec.awaitErr, context.Canceled) {
+		t.Errorf("generator's await returned %v; want %v", rec.awaitErr, context.Canceled)
+	}
+}
+
+func TestIterCloseStopsGenerator(t *testing.T) {
+	leaktest.Check(t)
+	r := threadrunner.New()
+	tid := loopTID(t, r)
+	var rec stopRecord
+	closed := make(chan error, 1)
+	var vs []int
+	var errs []error
+	for v, err := range threadrunner.Iter(testContext(t), r, stoppable(&rec, true)) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		vs = append(vs, v)
+		go func() { closed <- r.Close() }()
+	}
+	if err := <-closed; err != nil {
+		t.Errorf("Close() = %v; want nil", err)
+	}
+	if len(vs) != 1 || len(errs) != 1 || !errors.Is(errs[0], aio.ErrClosed) {
+		t.Fatalf("Iter yielded values %v and errors %v; want [0] and then %v", vs, errs, aio.ErrClosed)
+	}
+	if rec.cleanupTID != tid {
+		t.Errorf("generator cleanup ran on thread %d; want the loop's, %d", rec.cleanupTID, tid)
+	}
+	if !errors.Is(rec.awaitErr, context.Canceled) {
+		t.Errorf("generator's await returned %v; want %v", rec.awaitErr, context.Canceled)
+	}
+}
+
+func TestIterGeneratorErrorComesLast(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		for i := range 3 {
+			if !yield(i + 1) {
+				return nil
+			}
+		}
+		return errGen
+	}
+	var got []string
+	for v, err := range threadrunner.Iter(testContext(t), r, gen) {
+		got = append(got, fmt.Sprint(v, " ", err))
+	}
+	want := []string{"1 <nil>", "2 <nil>", "3 <nil>", "0 " + errGen.Error()}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Iter yielded %q; want %q", got, want)
+	}
+}
+
+func TestIterGeneratorPanic(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	tests := []struct {
+		name   string
+		before int // values yielded before the panic
+	}{
+		{"at once", 0},
+		{"after values", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gen := func(t *aio.Task, yield func(int) bool) error {
+				for i := range tt.before {
+					yield(i)
+				}
+				panic("gen boom")
+			}
+			n := 0
+			p := recoverPanic(func() {
+				for _, err := range threadrunner.Iter(testContext(t), r, gen) {
+					if err != nil {
+						t.Errorf("Iter yielded %v; want a panic", err)
+					}
+					n++
+				}
+			})
+			if pe := panicError(t, p); pe.Value != "gen boom" {
+				t.Errorf("PanicError.Value = %v; want %q", pe.Value, "gen boom")
+			}
+			if n != tt.before {
+				t.Errorf("Iter yielded %d values before panicking; want %d", n, tt.before)
+			}
+			loopTID(t, r) // the loop serves on
+		})
+	}
+}
+
+func TestIterGeneratorThatIgnoresStopPanics(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		for i := 0; ; i++ {
+			yield(i) // wrong: must return once yield returns false
+		}
+	}
+	p := recoverPanic(func() {
+		for range threadrunner.Iter(testContext(t), r, gen, threadrunner.BatchSize(1), threadrunner.Buffer(1)) {
+			break
+		}
+	})
+	pe := panicError(t, p)
+	if !strings.Contains(fmt.Sprint(pe.Value), "yield again") {
+		t.Errorf("PanicError.Value = %v; want the misuse of yield named", pe.Value)
+	}
+}
+
+func TestIterRangingTwiceRunsGeneratorTwice(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	starts := 0 // loop-owned
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		starts++
+		return count(10)(t, yield)
+	}
+	seq := threadrunner.Iter(testContext(t), r, gen)
+	for round := range 2 {
+		vs, errs := collect(t, seq)
+		if len(vs) != 10 || len(errs) != 0 {
+			t.Errorf("range #%d yielded %v, errors %v; want 0..9 and no error", round+1, vs, errs)
+		}
+	}
+	loopTID(t, r)
+	if starts != 2 {
+		t.Errorf("generator started %d times; want 2", starts)
+	}
+}
+
+func TestIterContextValuesReachGenerator(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	ctx := context.WithValue(testContext(t), ctxKey{}, "v")
+	gen := func(t *aio.Task, yield func(any) bool) error {
+		yield(t.Context().Value(ctxKey{}))
+		return nil
+	}
+	vs, errs := collect(t, threadrunner.Iter(ctx, r, gen))
+	if len(vs) != 1 || vs[0] != "v" || len(errs) != 0 {
+		t.Errorf("Iter yielded %v, errors %v; want [v]", vs, errs)
+	}
+}
+
+func TestIterNilSeq(t *testing.T) {
+	leaktest.Check(t)
+	r := newRunner(t)
+	vs, errs := collect(t, threadrunner.Iter[int](testContext(t), r, nil))
+	if len(vs) != 0 || len(errs) != 1 || !errors.Is(errs[0], aio.ErrInvalid) {
+		t.Errorf("Iter(nil) yielded %v, errors %v; want only %v", vs, errs, aio.ErrInvalid)
+	}
+}
