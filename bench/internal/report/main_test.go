@@ -1,0 +1,16 @@
+package report_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/threadrunner/threadrunner/bench/peers"
+)
+
+// TestMain serves golang.design/x/mainthread on the main goroutine, as the
+// report command does, so that its peer is measured too.
+func TestMain(m *testing.M) {
+	code := 1
+	peers.ServeMainThread(func() { code = m.Run() })
+	os.Exit(code)
+}

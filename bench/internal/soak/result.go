@@ -1,0 +1,154 @@
+package soak
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+)
+
+// A Snap is the process's goroutines and live heap at one moment.
+type Snap struct {
+	Label      string
+	Goroutines int
+	HeapAlloc  uint64 // after a full collection
+}
+
+// Result is what a soak saw.
+type Result struct {
+	Config       Config
+	Elapsed      time.Duration // from the first call to the last caller's exit
+	CloseTook    time.Duration // how long Close took under load
+	Outcomes     [numKinds]uint64
+	Disallowed   []string // the first disallowed outcomes
+	Latency      histogram
+	Snaps        []Snap // start, warm-up, midpoint, end of load, after Close
+	CloseErr     error
+	KeptProblems []string
+	Stuck        bool // callers did not return after Close
+}
+
+func (res *Result) snap(label string) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.Snaps = append(res.Snaps, Snap{Label: label, Goroutines: runtime.NumGoroutine(), HeapAlloc: ms.HeapAlloc})
+}
+
+func (res *Result) snapNamed(label string) (Snap, bool) {
+	for _, s := range res.Snaps {
+		if s.Label == label {
+			return s, true
+		}
+	}
+	return Snap{}, false
+}
+
+// Count returns how many calls ended with outcome k.
+func (res *Result) Count(k Kind) uint64 { return res.Outcomes[k] }
+
+// Calls returns the number of calls that ended.
+func (res *Result) Calls() uint64 {
+	var n uint64
+	for _, c := range res.Outcomes {
+		n += c
+	}
+	return n
+}
+
+// MemoryGrew reports whether the heap at the end of the load exceeds the heap
+// after warm-up by more than the tolerance.
+func (res *Result) MemoryGrew() bool {
+	warm, ok1 := res.snapNamed("warm-up")
+	end, ok2 := res.snapNamed("end of load")
+	return ok1 && ok2 && end.HeapAlloc > warm.HeapAlloc+heapSlack+warm.HeapAlloc*heapSlackPct/100
+}
+
+// LeakedGoroutines returns how many more goroutines run after Close than at
+// the start.
+func (res *Result) LeakedGoroutines() int {
+	start, ok1 := res.snapNamed("start")
+	end, ok2 := res.snapNamed("after Close")
+	if !ok1 || !ok2 {
+		return 0
+	}
+	return max(0, end.Goroutines-start.Goroutines)
+}
+
+// OK reports whether the soak saw nothing wrong.
+func (res *Result) OK() bool {
+	return !res.Stuck && res.Outcomes[Disallowed] == 0 && res.LeakedGoroutines() == 0 &&
+		!res.MemoryGrew() && res.CloseErr == nil && len(res.KeptProblems) == 0 && res.Calls() > 0
+}
+
+// Print writes the report.
+func (res *Result) Print(w io.Writer) {
+	cfg := res.Config
+	loop := "pinned"
+	if cfg.Unpinned {
+		loop = "unpinned"
+	}
+	fmt.Fprintf(w, "soak: %d goroutines on one %s runner for %v (GOMAXPROCS=%d, %s)\n",
+		cfg.Goroutines, loop, cfg.Duration, runtime.GOMAXPROCS(0), runtime.Version())
+	if res.Stuck {
+		fmt.Fprintf(w, "STUCK: callers did not return within %v of Close\nverdict: FAIL\n", stuckAfter)
+		return
+	}
+	served := res.Calls() - res.Outcomes[Closed]
+	fmt.Fprintf(w, "calls served: %d (%.0f/s); refused with ErrClosed once Close began: %d; Close took %v under load\n",
+		served, float64(served)/res.Elapsed.Seconds(), res.Outcomes[Closed], res.CloseTook.Round(time.Microsecond))
+	fmt.Fprintf(w, "outcomes:")
+	for k := range numKinds {
+		fmt.Fprintf(w, " %s %d", k, res.Outcomes[k])
+		if k < numKinds-1 {
+			fmt.Fprint(w, ",")
+		}
+	}
+	fmt.Fprintln(w)
+	for _, d := range res.Disallowed {
+		fmt.Fprintf(w, "  disallowed: %s\n", d)
+	}
+	fmt.Fprintf(w, "Run latency: p50 %v, p99 %v, max %v (%d Runs)\n",
+		res.Latency.percentile(0.50), res.Latency.percentile(0.99), res.Latency.max, res.Latency.n)
+	fmt.Fprintf(w, "  %-12s %10s %12s\n", "", "goroutines", "heap")
+	for _, s := range res.Snaps {
+		fmt.Fprintf(w, "  %-12s %10d %12s\n", s.Label, s.Goroutines, bytes(s.HeapAlloc))
+	}
+	if n := res.LeakedGoroutines(); n > 0 {
+		fmt.Fprintf(w, "GOROUTINES LEAKED: %d more after Close than at the start\n", n)
+	} else {
+		fmt.Fprintf(w, "goroutines back to the start count after Close\n")
+	}
+	if len(res.KeptProblems) == 0 {
+		fmt.Fprintf(w, "kept resources: %d exited once each at Close, last kept first, seeing nil\n", keptCount)
+	}
+	for _, p := range res.KeptProblems {
+		fmt.Fprintf(w, "KEPT RESOURCES: %s\n", p)
+	}
+	if res.CloseErr != nil {
+		fmt.Fprintf(w, "CLOSE FAILED: %v\n", res.CloseErr)
+	}
+	warm, _ := res.snapNamed("warm-up")
+	end, _ := res.snapNamed("end of load")
+	verdict := "memory did not grow"
+	if res.MemoryGrew() {
+		verdict = "MEMORY GREW"
+	}
+	fmt.Fprintf(w, "%s: heap %s after warm-up, %s at the end of the load (tolerance %s + %d%%)\n",
+		verdict, bytes(warm.HeapAlloc), bytes(end.HeapAlloc), bytes(heapSlack), heapSlackPct)
+	if res.OK() {
+		fmt.Fprintln(w, "verdict: OK")
+	} else {
+		fmt.Fprintln(w, "verdict: FAIL")
+	}
+}
+
+func bytes(n uint64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
