@@ -50,7 +50,11 @@ func (r *Runner) Loop() *aio.Loop {
 // the caller runs with [aio.Loop.Serve], on a thread of its choosing (package
 // mainthread uses it to run the loop on the main thread). Calls made before
 // Serve starts wait for it. Close stops the loop, which makes Serve return.
+// A nil l panics.
 func FromLoop(l *aio.Loop) *Runner {
+	if l == nil {
+		panic("threadrunner: FromLoop called with a nil *aio.Loop")
+	}
 	r := &Runner{}
 	r.loop.Store(l)
 	return r

@@ -3,6 +3,7 @@ package aio
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // context makes the task's context on first use, on the loop: a child of
@@ -41,11 +42,24 @@ func (t *Task) context() context.Context {
 // Call and Spawn; Timeout's, watched with context.AfterFunc), and the task's
 // context derives from it.
 func (t *Task) endContext(err, cause error) {
-	if t.cancelCtx == nil || errors.Is(err, context.DeadlineExceeded) {
+	if t.cancelCtx == nil {
+		return
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The context it derives from is done, and the goroutine that ended
+		// it is cancelling its children right now: wait for that, briefly,
+		// so that no await returns the error before the context is done.
+		if !spin(deadlineGrace, func() bool { return t.ctx.Err() != nil }) {
+			t.cancelCtx(cause) // Err is then context.Canceled, Cause the deadline
+		}
 		return
 	}
 	t.cancelCtx(cause)
 }
+
+// deadlineGrace bounds endContext's wait for a deadline to reach a task's
+// context: microseconds unless the cancelling goroutine is descheduled.
+const deadlineGrace = time.Millisecond
 
 // cancelCause is what context.Cause reports for a cancelled task.
 func (t *Task) cancelCause() error {

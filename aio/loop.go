@@ -32,7 +32,6 @@ type Loop struct {
 	stepG     atomic.Uint64            // goid of the coroutine running a step (unpinned or SlowTask)
 	stepSeq   atomic.Uint64            // counts steps (SlowTask only)
 	stepInfo  atomic.Pointer[stepInfo] // the running step, for the watchdog (SlowTask only)
-	slowSeen  atomic.Uint64            // the step the watchdog has reported
 	statTasks atomic.Int64             // published copy of tasks.n
 	statSteps atomic.Uint64            // published copy of steps
 	spinners  atomic.Int32             // goroutines spinning in spinUntil
@@ -444,7 +443,9 @@ func (l *Loop) spinFor(cond func() bool) bool {
 
 // spin polls cond for up to d and reports whether it became true. It looks at
 // the clock every 64 polls and yields the CPU every 256, so that a spinner
-// never holds for long the CPU that whoever it waits for needs.
+// never holds for long the CPU that whoever it waits for needs. It also stops
+// after one poll per nanosecond of d, in case the clock stands still (as it
+// does in a testing/synctest bubble while goroutines run).
 func spin(d time.Duration, cond func() bool) bool {
 	start := time.Now()
 	for i := 1; ; i++ {
@@ -452,7 +453,7 @@ func spin(d time.Duration, cond func() bool) bool {
 			return true
 		}
 		if i%64 == 0 {
-			if time.Since(start) >= d {
+			if time.Since(start) >= d || i >= int(d) {
 				return false
 			}
 			if i%256 == 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,7 +41,9 @@ func (l *Loop) watchSlowSteps() (stop func()) {
 				continue // the step ended meanwhile: t may be another task now
 			}
 			reported = info.seq
-			l.slowSeen.Store(info.seq)
+			if !info.reported.CompareAndSwap(false, true) {
+				continue // the loop reported the step as it ended
+			}
 			l.cfg.logger.Warn("aio: task is blocking the loop",
 				"loop", l.Name(), "task", task, "held", held,
 				"threshold", l.cfg.slowAfter, "stack", stack)
@@ -61,6 +64,8 @@ type stepInfo struct {
 	id    uint64   // t's id
 	body  taskBody // t's function, for its name
 	goid  uint64   // the coroutine running the step
+
+	reported atomic.Bool // the step has been reported, by the watchdog or the loop
 }
 
 // task names the step's task, as Task.String does, from any goroutine.
@@ -76,7 +81,7 @@ func (s *stepInfo) task() string {
 // and ended before the watchdog reported it. It runs on the loop.
 func (l *Loop) reportSlowStep(info *stepInfo) {
 	held := time.Duration(l.now() - info.began)
-	if held < l.cfg.slowAfter || l.slowSeen.Load() == info.seq {
+	if held < l.cfg.slowAfter || !info.reported.CompareAndSwap(false, true) {
 		return
 	}
 	l.cfg.logger.Warn("aio: task step blocked the loop",
