@@ -22,6 +22,7 @@ type Runner struct {
 	loop    atomic.Pointer[aio.Loop]
 	closed  atomic.Bool           // Close has begun: new calls fail with ErrClosed
 	exiting *aio.Future[struct{}] // the task that exits the entered resources at Close
+	exitErr error                 // the Exits' errors; written before exiting settles
 
 	res resources // entered resources; loop-owned
 }
@@ -126,7 +127,8 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		// end, so that every Exit runs even if ctx ends first.
 		if l := r.loop.Load(); l != nil && !l.Discard() {
 			r.exiting = aio.Spawn(context.WithoutCancel(ctx), l, func(t *aio.Task) (struct{}, error) {
-				return struct{}{}, r.res.exitAll(t)
+				r.exitErr = r.res.exitAll(t)
+				return struct{}{}, nil
 			})
 		}
 	}
@@ -139,7 +141,9 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	if exiting != nil {
 		select {
 		case <-exiting.Done():
-			_, exitErr = exiting.Wait(ctx)
+			// The Exits' own errors: a Shutdown that gave up and cancelled
+			// the exiting task does not make them context.Canceled.
+			exitErr = r.exitErr
 		case <-ctx.Done():
 			// Hurry the remaining Exits (their awaits now fail at once) and
 			// let the loop stop once they have run.

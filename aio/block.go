@@ -105,6 +105,12 @@ func (b *bell) wait(l *Loop, seen uint32, ctxDone <-chan struct{}) {
 				return
 			}
 			futexWait(&b.word, seen, sleepChunk)
+			select {
+			case <-ctxDone:
+				b.sleepers.Add(-1)
+				return
+			default:
+			}
 		}
 		b.sleepers.Add(-1)
 		if b.rung() != seen {

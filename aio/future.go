@@ -22,10 +22,11 @@ type Future[T any] struct {
 	stopWatch func() bool            // stops watching pctx (Spawn)
 	task      *Task                  // loop-owned: the running task, or nil
 
-	state     uint32      // atomic: futurePending, futureSleeping or futureDone; a futex word
-	settling  atomic.Bool // a settle func has been called (NewFuture)
-	retrieved atomic.Bool // its outcome has been, or is being, handed to someone
-	withdrawn atomic.Bool // Call took it back before the loop admitted it
+	state     uint32       // atomic: futurePending, futureSleeping or futureDone; a futex word
+	settling  atomic.Bool  // a settle func has been called (NewFuture)
+	retrieved atomic.Bool  // its outcome has been, or is being, handed to someone
+	withdrawn atomic.Bool  // Call took it back before the loop admitted it
+	waiting   atomic.Int32 // goroutines in Wait
 	val       T
 	err       error
 	pe        *PanicError
@@ -79,7 +80,8 @@ func (f *Future[T]) Loop() *Loop { return f.l }
 //
 // Wait may be called from any number of goroutines. Called on the loop's own
 // thread while the future is still pending (from a task, where [Await] is the
-// way), it returns [ErrLoopThread] at once instead of deadlocking.
+// way), it returns [ErrLoopThread] instead of deadlocking, after at most the
+// [Spin] time.
 func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 	if f == nil {
 		var zero T
@@ -89,9 +91,10 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 		var zero T
 		return zero, invalid("Wait: nil context")
 	}
-	// A waiter takes the outcome, panic included: Close must not also
-	// report that panic as unretrieved while this goroutine wakes up.
-	f.retrieved.Store(true)
+	// While a goroutine waits, Close must not report a panic as
+	// unretrieved: the waiter is about to take it.
+	f.waiting.Add(1)
+	defer f.waiting.Add(-1)
 	if !f.Settled() && !f.l.spinUntil(&f.state) {
 		if f.l.onLoopThread() {
 			var zero T
@@ -120,8 +123,8 @@ func (f *Future[T]) result() (T, error) {
 // Cancel asks for the future to end early. For a task's future, it cancels the
 // task: its context is done and its current or next await returns
 // context.Canceled; the future settles when the task returns. A future from
-// [NewFuture] settles at once with context.Canceled. Cancel does nothing to a
-// settled future. It is safe to call from any goroutine, any number of times;
+// [NewFuture] settles with context.Canceled, on the loop's next round, unless
+// it settles otherwise first. Cancel does nothing to a settled future. It is safe to call from any goroutine, any number of times;
 // it does not wait.
 func (f *Future[T]) Cancel() {
 	if f == nil || f.Settled() {
@@ -248,7 +251,9 @@ type unretrieved interface {
 	taskName() string
 }
 
-func (f *Future[T]) panicked() (*PanicError, bool) { return f.pe, !f.retrieved.Load() }
+func (f *Future[T]) panicked() (*PanicError, bool) {
+	return f.pe, !f.retrieved.Load() && f.waiting.Load() == 0
+}
 
 func (f *Future[T]) taskName() string {
 	if f.task != nil {

@@ -12,6 +12,7 @@ import (
 // Group is made by [NewGroup] and used on its loop only.
 type Group struct {
 	t        *Task
+	id       uint64 // t's id: t is reused once its task ends
 	running  int
 	tasks    []*Task
 	err      error
@@ -27,7 +28,7 @@ type Group struct {
 // t itself.
 func NewGroup(t *Task) *Group {
 	t.mustRun("NewGroup")
-	return &Group{t: t}
+	return &Group{t: t, id: t.id}
 }
 
 // Go starts fn as a new task of the group. If the group has already failed,
@@ -36,6 +37,9 @@ func NewGroup(t *Task) *Group {
 func (g *Group) Go(fn func(*Task) error) {
 	if g.t.l.current.Load() == nil {
 		panic("aio: Group.Go called outside a task of " + g.t.l.Name())
+	}
+	if g.t.id != g.id || g.t.state == taskDone {
+		panic("aio: Group.Go called after the task that made the group ended")
 	}
 	if fn == nil {
 		g.fail(invalid("Group.Go: nil function"), nil, false)

@@ -90,6 +90,7 @@ func (q *inbox) drain() []item {
 		return nil
 	}
 	q.pending.Store(false)
+	clear(q.spare) // let go of the items run last time
 	q.mu.Lock()
 	items := q.items
 	q.items = q.spare[:0]

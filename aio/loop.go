@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/threadrunner/threadrunner/internal/goid"
 )
 
 // A Loop is an event loop: one goroutine, locked to its OS thread unless the
@@ -150,7 +152,9 @@ func (l *Loop) Done() <-chan struct{} { return l.done }
 // returns [ErrClosed].
 //
 // If a task called runtime.Goexit, the Goexit goes on in the calling goroutine
-// once the loop has stopped, as iter.Pull does with one in its sequence.
+// once the loop has stopped, as iter.Pull does with one in its sequence;
+// except on the main goroutine, where that would end the program: there the
+// task's coroutine is left parked, and logged.
 func (l *Loop) Serve() error {
 	if !l.state.CompareAndSwap(int32(loopNew), int32(loopRunning)) {
 		return ErrClosed
@@ -163,7 +167,7 @@ func (l *Loop) Serve() error {
 		// No thread id to tell the loop's thread by: track goroutines.
 		l.trackG = true
 	}
-	l.goid.Store(goid())
+	l.goid.Store(goid.Get())
 	defer func() {
 		l.state.Store(int32(loopClosed))
 		close(l.done)
@@ -321,6 +325,9 @@ func (l *Loop) startTask(t *Task) {
 // endTask unregisters t when its function has returned, on the loop: its
 // context ends, and so do its children's.
 func (l *Loop) endTask(t *Task) {
+	if t.state == taskDone {
+		return // a Goexit that went on after a panic was recovered
+	}
 	t.state = taskDone
 	l.tasks.removeLive(t)
 	if p := t.parent; p != nil {
@@ -355,7 +362,13 @@ func (l *Loop) wake(t *Task) {
 
 // cancelTask cancels t and its children with err, on the loop.
 func (l *Loop) cancelTask(t *Task, err error, closed bool) {
-	if t.state == taskDone || t.cancelErr != nil {
+	if t.state == taskDone {
+		return
+	}
+	if t.cancelErr != nil {
+		// Already cancelled: wake it anyway, in case it went back to sleep
+		// (awaits re-check their condition, so a spare wake-up is harmless).
+		l.wake(t)
 		return
 	}
 	t.cancelErr, t.closed = err, closed
@@ -411,7 +424,7 @@ func (l *Loop) onLoopThread() bool {
 		}
 	}
 	g := l.stepG.Load()
-	return g != 0 && goid() == g
+	return g != 0 && goid.Get() == g
 }
 
 // spinUntil polls a future's state word for up to the loop's spin time and
@@ -583,6 +596,16 @@ func (l *Loop) teardown() {
 		w.stop()
 	}
 	l.idle = nil
+	if len(l.zombies) == 0 {
+		return
+	}
+	if l.goid.Load() == 1 {
+		// The main goroutine (mainthread): a Goexit there would end the
+		// program. The coroutines stay parked until the process exits.
+		l.cfg.logger.Error("aio: tasks called runtime.Goexit; their coroutines stay parked, since the loop ran on the main goroutine",
+			"loop", l.Name(), "tasks", len(l.zombies))
+		return
+	}
 	for _, w := range l.zombies {
 		defer w.stop()
 	}

@@ -52,7 +52,8 @@ func spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error), onDon
 // with its *[PanicError]; if it calls runtime.Goexit, so does Call.
 //
 // Call is safe to call from any number of goroutines at once. Called on the
-// loop's own thread (from a task), it returns [ErrLoopThread] at once. The end
+// loop's own thread (from a task), it returns [ErrLoopThread] instead of
+// waiting for the loop (after a short spin, at most the [Spin] time). The end
 // of the task synchronizes before Call returns.
 func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, error) {
 	var zero T

@@ -65,6 +65,9 @@ func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], batch, buffer i
 	s.f = spawn(ctx, l, func(t *Task) (struct{}, error) {
 		return struct{}{}, s.produce(t, seq)
 	}, s.bell.ring)
+	// The stream hands the generator's outcome over itself, in Next or
+	// Close, even while its reader is still on the way to it.
+	s.f.retrieved.Store(true)
 	return s
 }
 
@@ -84,6 +87,12 @@ func (s *Stream[T]) produce(t *Task, seq Seq[T]) error {
 func (s *Stream[T]) yield(v T) bool {
 	if s.refused {
 		panic("aio: Seq called yield again after yield returned false")
+	}
+	if s.t.cancelErr != nil {
+		// Cancelled (Close, a break, its context's end): stop the
+		// generator, whatever its awaits returned meanwhile.
+		s.refused = true
+		return false
 	}
 	s.cur = append(s.cur, v)
 	if len(s.cur) < s.batch {
@@ -196,6 +205,9 @@ func (s *Stream[T]) Next(ctx context.Context) ([]T, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		// Read the bell before looking, so that a ring after the look (the
+		// generator's end, a hand-off) is one wait will not sleep through.
+		rung := s.bell.rung()
 		s.mu.Lock()
 		if len(s.full) > 0 {
 			b := s.full[0]
@@ -215,7 +227,7 @@ func (s *Stream[T]) Next(ctx context.Context) ([]T, error) {
 			return nil, s.end()
 		}
 		s.parked = true
-		seen, rung := s.handoffs.Load(), s.bell.rung()
+		seen := s.handoffs.Load()
 		s.mu.Unlock()
 		if s.spin(seen) {
 			continue

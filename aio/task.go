@@ -89,6 +89,9 @@ func (t *Task) Name() string {
 	if name := t.name.Load(); name != nil {
 		return *name
 	}
+	if t.body == nil {
+		return "ended task"
+	}
 	return t.body.funcName()
 }
 

@@ -3,6 +3,7 @@ package aio
 import (
 	"container/heap"
 	"context"
+	"math"
 	"time"
 )
 
@@ -90,7 +91,11 @@ func Sleep(t *Task, d time.Duration) error {
 		t.timer = &timer{task: t}
 	}
 	tm := t.timer
-	tm.when = l.now() + int64(d)
+	now := l.now()
+	tm.when = now + int64(d)
+	if tm.when < now { // overflow: "forever"
+		tm.when = math.MaxInt64
+	}
 	l.timers.add(tm)
 	for {
 		// Cancellation first: a task cancelled while the loop was too busy

@@ -28,7 +28,9 @@ func (w *waitList) remove(t *Task) {
 func (w *waitList) wakeOne() {
 	if len(w.tasks) > 0 {
 		t := w.tasks[0]
-		w.tasks = w.tasks[1:]
+		n := copy(w.tasks, w.tasks[1:])
+		w.tasks[n] = nil
+		w.tasks = w.tasks[:n]
 		t.l.wake(t)
 	}
 }
@@ -53,7 +55,9 @@ func (b *loopBinding) bind(t *Task, op string) {
 	}
 }
 
-// mustOnLoop panics unless called by a running task of b's loop.
+// mustOnLoop panics unless a task of b's loop is running: it catches calls
+// made while the loop is idle, not calls from another goroutine made while the
+// loop happens to run a task.
 func (b *loopBinding) mustOnLoop(op string) {
 	if b.l != nil && b.l.current.Load() == nil {
 		panic("aio: " + op + " called outside a task of " + b.l.Name())

@@ -1,6 +1,10 @@
 package aio
 
-import "iter"
+import (
+	"iter"
+
+	"github.com/threadrunner/threadrunner/internal/goid"
+)
 
 // A worker is a runtime coroutine (made by iter.Pull) that runs tasks, one
 // after another: when a task ends, its worker goes back to the loop's pool for
@@ -35,7 +39,7 @@ func newWorker(l *Loop) *worker {
 
 func (w *worker) serve(yield func(struct{}) bool) {
 	w.yield = yield
-	w.goid = goid()
+	w.goid = goid.Get()
 	if !yield(struct{}{}) {
 		return
 	}
@@ -50,8 +54,9 @@ func (w *worker) serve(yield func(struct{}) bool) {
 
 // runTask runs one task. A panic is recovered by the task's body; what reaches
 // the deferred function here is runtime.Goexit, which cannot be stopped: the
-// coroutine settles the task, hands control back to the loop and stays parked
-// until the loop's teardown, so the Goexit does not unwind through the loop.
+// coroutine settles the task (unless a panic in a deferred call of the task
+// settled it already), hands control back to the loop and stays parked until
+// the loop's teardown, so the Goexit does not unwind through the loop.
 func (w *worker) runTask() {
 	t := w.task
 	returned := false
@@ -59,8 +64,8 @@ func (w *worker) runTask() {
 		if returned {
 			return
 		}
-		t.l.endTask(t)
-		t.body.fail(errGoexit)
+		t.l.endTask(t)         // does nothing if the task ended already
+		t.body.fail(errGoexit) // does nothing if its future settled already
 		w.state = workerZombie
 		w.yield(struct{}{})
 		// Resumed only by stop at the loop's teardown; the Goexit then ends

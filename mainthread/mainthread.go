@@ -40,7 +40,9 @@ var ErrNotMainThread = errors.New("mainthread: Run must be called from the main 
 // runner. When fn returns, Run closes the runner, waits for the loop to stop,
 // and returns errors.Join(fn's error, Close's error). If fn panics, the runner
 // is closed and the panic goes on in the main goroutine. opts configure the
-// loop; [aio.Unpinned] is ignored, since the point is the thread.
+// loop; [aio.Unpinned] is ignored, since the point is the thread. A task that
+// calls runtime.Goexit does not end the main goroutine: its coroutine is left
+// parked, and logged, when the loop stops.
 func Run(fn func(r *threadrunner.Runner) error, opts ...aio.Option) error {
 	if fn == nil {
 		return errors.Join(aio.ErrInvalid, errors.New("mainthread: Run: nil function"))

@@ -2,6 +2,8 @@
 
 package mainthread
 
-// onMainThread cannot be checked cheaply here; the init lock keeps the main
-// goroutine on the main thread, so Run trusts its caller.
-func onMainThread() bool { return true }
+import "github.com/threadrunner/threadrunner/internal/goid"
+
+// onMainThread reports whether the caller is the main goroutine (id 1),
+// which this package's init locked to the main thread.
+func onMainThread() bool { return goid.Get() == 1 }
