@@ -1,0 +1,272 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/leaktest"
+)
+
+func TestNewFutureSettledFromGoroutines(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+	ctx := testContext(t)
+
+	f, settle := aio.NewFuture[int](l)
+	awaited := aio.Spawn(ctx, l, func(t *aio.Task) (int, error) { return aio.Await(t, f) })
+
+	// Many goroutines race to settle: exactly one value wins, and every
+	// waiter, on the loop or off it, sees that one.
+	n := stressProcs()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			settle(i, nil)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	won, err := f.Wait(ctx)
+	if err != nil || won < 0 || won >= n {
+		t.Fatalf("Wait() = %v, %v; want one of the settled values, nil", won, err)
+	}
+	if v, err := awaited.Wait(ctx); v != won || err != nil {
+		t.Errorf("Await() in a task = %v, %v; want %v, nil", v, err, won)
+	}
+	settle(-1, errTask) // too late: does nothing
+	if v, err := f.Wait(ctx); v != won || err != nil {
+		t.Errorf("Wait() after a late settle = %v, %v; want %v, nil", v, err, won)
+	}
+}
+
+func TestNewFutureSettleError(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	f, settle := aio.NewFuture[string](l)
+	go settle("partial", errTask)
+	v, err := aio.Call(testContext(t), l, func(t *aio.Task) (string, error) { return aio.Await(t, f) })
+	if v != "partial" || err != errTask {
+		t.Errorf("Await() = %q, %v; want %q, %v", v, err, "partial", errTask)
+	}
+}
+
+func TestFutureWaitFromManyGoroutines(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+	ctx := testContext(t)
+
+	gate, open := aio.NewFuture[int](l)
+	f := aio.Spawn(ctx, l, func(t *aio.Task) (int, error) {
+		v, err := aio.Await(t, gate)
+		return v * 2, err
+	})
+	n := 4 * stressProcs()
+	got := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			v, err := f.Wait(ctx)
+			if err != nil {
+				t.Errorf("Wait() = %v; want nil", err)
+			}
+			got[i] = v
+		})
+	}
+	open(21, nil)
+	wg.Wait()
+	for i, v := range got {
+		if v != 42 {
+			t.Errorf("waiter %d: Wait() = %d; want 42", i, v)
+		}
+	}
+}
+
+func TestFutureWaitCtxBoundsOnlyTheWait(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	gate, open := aio.NewFuture[int](l)
+	f := aio.Spawn(testContext(t), l, func(t *aio.Task) (int, error) { return aio.Await(t, gate) })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := f.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait(ended ctx) = %v; want context.Canceled", err)
+	}
+	if f.Settled() {
+		t.Fatalf("the task ended when a Wait gave up; want it to go on")
+	}
+	open(9, nil)
+	if v, err := f.Wait(testContext(t)); v != 9 || err != nil {
+		t.Errorf("Wait() = %v, %v; want 9, nil", v, err)
+	}
+}
+
+func TestFutureDone(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	f, settle := aio.NewFuture[int](l)
+	early := f.Done()
+	select {
+	case <-early:
+		t.Fatalf("Done() closed before the future settled")
+	default:
+	}
+	if f.Settled() {
+		t.Errorf("Settled() = true before settle; want false")
+	}
+	settle(1, nil)
+	<-early
+	if !f.Settled() {
+		t.Errorf("Settled() = false after Done closed; want true")
+	}
+	<-f.Done() // asked for after settling: closed too
+	if v, err := f.Wait(context.Background()); v != 1 || err != nil {
+		t.Errorf("Wait() = %v, %v; want 1, nil", v, err)
+	}
+	if f.Loop() != l {
+		t.Errorf("Loop() = %v; want %v", f.Loop(), l)
+	}
+}
+
+func TestFutureDoneRace(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// Done asked for while the future settles: never missed.
+	for range 200 {
+		f, settle := aio.NewFuture[int](l)
+		go settle(1, nil)
+		<-f.Done()
+		f2 := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { return 2, nil })
+		<-f2.Done()
+	}
+}
+
+func TestFutureCancelNewFuture(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	f, settle := aio.NewFuture[int](l)
+	awaited := aio.Spawn(testContext(t), l, func(t *aio.Task) (int, error) { return aio.Await(t, f) })
+	f.Cancel()
+	f.Cancel() // again: nothing more
+	settle(1, nil)
+	if _, err := f.Wait(context.Background()); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait() after Cancel = %v; want context.Canceled", err)
+	}
+	if _, err := awaited.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Await() of a cancelled future = %v; want context.Canceled", err)
+	}
+}
+
+func TestFutureCancelTask(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	asleep := make(chan struct{})
+	var sleepErr, ctxErr error // written by the task, read after Wait
+	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		close(asleep)
+		sleepErr = aio.Sleep(t, testTimeout)
+		ctxErr = t.Context().Err()
+		return 1, sleepErr
+	})
+	<-asleep
+	f.Cancel()
+	v, err := f.Wait(testContext(t))
+	if v != 1 || !errors.Is(err, context.Canceled) || errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Wait() = %v, %v; want 1, context.Canceled (not ErrClosed)", v, err)
+	}
+	if !errors.Is(sleepErr, context.Canceled) || !errors.Is(ctxErr, context.Canceled) {
+		t.Errorf("in the task: Sleep() = %v, Context().Err() = %v; want context.Canceled", sleepErr, ctxErr)
+	}
+	f.Cancel() // on a settled future: does nothing
+	if v, err := f.Wait(context.Background()); v != 1 || !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait() after a second Cancel = %v, %v; want 1, context.Canceled", v, err)
+	}
+}
+
+func TestFutureCancelBeforeTaskStarts(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.NewLoop()
+	// A Cancel posted before the loop runs is not lost.
+	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		return 0, aio.Sleep(t, testTimeout)
+	})
+	f.Cancel()
+	go l.Serve()
+	defer l.Close()
+
+	if _, err := f.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait() = %v; want context.Canceled", err)
+	}
+}
+
+func TestFutureCancelFromManyGoroutines(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		return 0, aio.Sleep(t, testTimeout)
+	})
+	var wg sync.WaitGroup
+	for range stressProcs() {
+		wg.Go(f.Cancel)
+	}
+	wg.Wait()
+	if _, err := f.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait() = %v; want context.Canceled", err)
+	}
+}
+
+func TestCompleted(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	f := aio.Completed(5, errTask)
+	if !f.Settled() || f.Loop() != nil {
+		t.Errorf("Completed(): Settled() = %v, Loop() = %v; want true, nil", f.Settled(), f.Loop())
+	}
+	<-f.Done()
+	if v, err := f.Wait(context.Background()); v != 5 || err != errTask {
+		t.Errorf("Wait() = %v, %v; want 5, %v", v, err, errTask)
+	}
+	type result struct {
+		v   int
+		err error
+	}
+	got := call(t, l, func(t *aio.Task) (result, error) {
+		v, err := aio.Await(t, f)
+		return result{v, err}, nil
+	})
+	if got.v != 5 || got.err != errTask {
+		t.Errorf("Await() = %v, %v; want 5, %v", got.v, got.err, errTask)
+	}
+	f.Cancel() // settled: nothing happens
+	if _, err := f.Wait(context.Background()); err != errTask {
+		t.Errorf("Wait() after Cancel = %v; want %v", err, errTask)
+	}
+}
+
+func TestSettleAfterLoopClosed(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start()
+	f, settle := aio.NewFuture[int](l)
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+
+	settle(4, nil)
+	if v, err := f.Wait(testContext(t)); v != 4 || err != nil {
+		t.Errorf("Wait() = %v, %v; want 4, nil", v, err)
+	}
+}

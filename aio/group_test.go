@@ -1,0 +1,229 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/leaktest"
+)
+
+func TestGroupWaitsForAll(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	got := call(t, l, func(t *aio.Task) ([]int, error) {
+		var done []int
+		g := aio.NewGroup(t)
+		for i := range 5 {
+			g.Go(func(t *aio.Task) error {
+				for range i {
+					if err := aio.Sleep(t, 0); err != nil {
+						return err
+					}
+				}
+				done = append(done, i)
+				return nil
+			})
+		}
+		err := g.Wait()
+		return done, err
+	})
+	if want := []int{0, 1, 2, 3, 4}; !slices.Equal(got, want) {
+		t.Errorf("tasks ended before Wait returned: %v; want %v", got, want)
+	}
+}
+
+func TestGroupEmpty(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	if err := call(t, l, func(t *aio.Task) (error, error) { return aio.NewGroup(t).Wait(), nil }); err != nil {
+		t.Errorf("Wait() of an empty group = %v; want nil", err)
+	}
+}
+
+func TestGroupFirstErrorCancelsRest(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	errLater := errors.New("later failure")
+	type result struct {
+		err    error
+		others []error
+	}
+	got := call(t, l, func(t *aio.Task) (result, error) {
+		var r result
+		g := aio.NewGroup(t)
+		for range 3 {
+			g.Go(func(t *aio.Task) error {
+				err := aio.Sleep(t, testTimeout)
+				r.others = append(r.others, err)
+				return errLater // after the first: not reported
+			})
+		}
+		g.Go(func(t *aio.Task) error {
+			aio.Sleep(t, 0)
+			return errTask
+		})
+		r.err = g.Wait()
+		return r, nil
+	})
+	if got.err != errTask {
+		t.Errorf("Wait() = %v; want the first error, %v", got.err, errTask)
+	}
+	if len(got.others) != 3 {
+		t.Fatalf("%d other tasks ended before Wait returned; want 3", len(got.others))
+	}
+	for i, err := range got.others {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("other task %d: Sleep() = %v; want context.Canceled", i, err)
+		}
+	}
+}
+
+func TestGroupGoAfterFailure(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	type result struct{ late, wait error }
+	got := call(t, l, func(t *aio.Task) (result, error) {
+		var r result
+		g := aio.NewGroup(t)
+		g.Go(func(*aio.Task) error { return errTask })
+		aio.Sleep(t, 0) // the failure lands
+		g.Go(func(t *aio.Task) error {
+			r.late = aio.Sleep(t, testTimeout) // starts cancelled
+			return nil
+		})
+		r.wait = g.Wait()
+		return r, nil
+	})
+	if !errors.Is(got.late, context.Canceled) {
+		t.Errorf("task added after the failure: Sleep() = %v; want context.Canceled", got.late)
+	}
+	if got.wait != errTask {
+		t.Errorf("Wait() = %v; want %v", got.wait, errTask)
+	}
+}
+
+func TestGroupGoFromGroupTask(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	got := call(t, l, func(t *aio.Task) (int, error) {
+		n := 0
+		g := aio.NewGroup(t)
+		var spawn func(depth int) func(*aio.Task) error
+		spawn = func(depth int) func(*aio.Task) error {
+			return func(t *aio.Task) error {
+				n++
+				if depth > 0 {
+					g.Go(spawn(depth - 1))
+					g.Go(spawn(depth - 1))
+				}
+				return aio.Sleep(t, 0)
+			}
+		}
+		g.Go(spawn(3))
+		err := g.Wait()
+		return n, err
+	})
+	if got != 15 {
+		t.Errorf("tasks run = %d; want 15 (a tree of depth 3, all awaited by Wait)", got)
+	}
+}
+
+func TestGroupWaitWaitsWhenCancelled(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// Cancelling the group's task cancels the group's tasks, and Wait still
+	// waits for them all: none outlives it.
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := 0 // written on the loop, read after Call
+	const n = 4
+	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
+		g := aio.NewGroup(t)
+		for range n {
+			g.Go(func(t *aio.Task) error {
+				err := aio.Sleep(t, testTimeout)
+				// Cleanup that needs the loop, after the cancellation.
+				aio.ToThread(t, func(context.Context) (int, error) { return 0, nil })
+				ended++
+				return err
+			})
+		}
+		aio.Sleep(t, 0)
+		cancel()
+		return 0, g.Wait()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Call() = %v; want context.Canceled", err)
+	}
+	if ended != n {
+		t.Errorf("%d of %d group tasks ended before Wait returned; want all", ended, n)
+	}
+}
+
+func TestGroupPanic(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	others := 0
+	p := recoverPanic(func() {
+		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+			g := aio.NewGroup(t)
+			g.Go(func(t *aio.Task) error {
+				err := aio.Sleep(t, testTimeout)
+				if errors.Is(err, context.Canceled) {
+					others++
+				}
+				return err
+			})
+			g.Go(func(t *aio.Task) error { panic("group boom") })
+			return 0, g.Wait()
+		})
+	})
+	if pe := panicError(t, p); pe.Value != "group boom" {
+		t.Errorf("Call() panicked with %v; want %q", pe.Value, "group boom")
+	}
+	if others != 1 {
+		t.Errorf("the other group task was cancelled %d times; want 1", others)
+	}
+	checkLoopServes(t, l)
+}
+
+func TestGroupErrorThenPanic(t *testing.T) {
+	leaktest.Check(t)
+
+	// The first failure is what Wait reports, even if a later one is a
+	// panic; the panic is not lost for all that: Close reports it.
+	logger, logs := newLogger()
+	l2 := aio.Start(aio.Logger(logger))
+	defer l2.Close() // if the test stops early
+	got := call(t, l2, func(t *aio.Task) (error, error) {
+		g := aio.NewGroup(t)
+		g.Go(func(*aio.Task) error { return errTask })
+		g.Go(func(t *aio.Task) error {
+			aio.Sleep(t, time.Hour)
+			panic("late boom")
+		})
+		return g.Wait(), nil
+	})
+	if got != errTask {
+		t.Errorf("Wait() = %v; want %v", got, errTask)
+	}
+	err := l2.Close()
+	var pe *aio.PanicError
+	if !errors.As(err, &pe) || pe.Value != "late boom" {
+		t.Errorf("Close() = %v; want the later panic, unretrieved", err)
+	}
+	if !strings.Contains(logs.String(), "late boom") {
+		t.Errorf("log = %q; want the later panic", logs.String())
+	}
+}

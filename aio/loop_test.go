@@ -1,0 +1,370 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/leaktest"
+)
+
+func TestStartRunsPinnedLoop(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	if !l.Pinned() {
+		t.Errorf("Pinned() = false; want true")
+	}
+	type where struct {
+		tid    int
+		inLoop bool
+	}
+	got := call(t, l, func(t *aio.Task) (where, error) {
+		return where{threadID(), t.Loop().InLoop()}, nil
+	})
+	if got.tid != l.ThreadID() {
+		t.Errorf("task ran on thread %d; want ThreadID() = %d", got.tid, l.ThreadID())
+	}
+	if !got.inLoop {
+		t.Errorf("InLoop() in a task = false; want true")
+	}
+	if l.InLoop() {
+		t.Errorf("InLoop() off the loop = true; want false")
+	}
+}
+
+func TestStartUnpinned(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t, aio.Unpinned())
+
+	if l.Pinned() {
+		t.Errorf("Pinned() = true; want false")
+	}
+	if got := l.ThreadID(); got != 0 {
+		t.Errorf("ThreadID() = %d; want 0 for an unpinned loop", got)
+	}
+	if got := call(t, l, func(t *aio.Task) (bool, error) { return t.Loop().InLoop(), nil }); !got {
+		t.Errorf("InLoop() in a task of an unpinned loop = false; want true")
+	}
+	if l.InLoop() {
+		t.Errorf("InLoop() off the loop = true; want false")
+	}
+}
+
+func TestPinnedUndoesUnpinned(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t, aio.Unpinned(), aio.Pinned())
+
+	if !l.Pinned() {
+		t.Errorf("Pinned() = false after Unpinned(), Pinned(); want true")
+	}
+	if tid := call(t, l, func(*aio.Task) (int, error) { return threadID(), nil }); tid != l.ThreadID() {
+		t.Errorf("task ran on thread %d; want ThreadID() = %d", tid, l.ThreadID())
+	}
+}
+
+func TestNewLoopServe(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.NewLoop()
+
+	// Work posted before Serve waits for it.
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { return threadID(), nil })
+	if f.Settled() {
+		t.Fatalf("Spawn() before Serve: future settled; want pending")
+	}
+	served := make(chan error, 1)
+	go func() { served <- l.Serve() }()
+	got, err := f.Wait(testContext(t))
+	if err != nil {
+		t.Fatalf("Wait() = %v; want nil", err)
+	}
+	if got != l.ThreadID() {
+		t.Errorf("task ran on thread %d; want ThreadID() = %d", got, l.ThreadID())
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("Close() = %v; want nil", err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve() = %v; want nil", err)
+	}
+	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Serve() after Close = %v; want ErrClosed", err)
+	}
+}
+
+func TestServeTwice(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Serve() on a running loop = %v; want ErrClosed", err)
+	}
+	if got := call(t, l, func(*aio.Task) (int, error) { return 1, nil }); got != 1 {
+		t.Errorf("Call() after a second Serve = %d; want 1", got)
+	}
+}
+
+func TestCloseLoopThatNeverRan(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.NewLoop()
+
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+	select {
+	case <-l.Done():
+	default:
+		t.Errorf("Done() not closed after Close")
+	}
+	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Serve() = %v; want ErrClosed", err)
+	}
+	ran := false
+	if _, err := aio.Call(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 0, nil }); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Call() = %v; want ErrClosed", err)
+	}
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 0, nil })
+	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
+	}
+	if ran {
+		t.Errorf("a function ran on a loop closed before it ran")
+	}
+}
+
+func TestCloseIsIdempotent(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start()
+	call(t, l, func(*aio.Task) (int, error) { return 0, nil })
+
+	for i := range 3 {
+		if err := l.Close(); err != nil {
+			t.Errorf("Close() #%d = %v; want nil", i+1, err)
+		}
+	}
+	select {
+	case <-l.Done():
+	default:
+		t.Errorf("Done() not closed after Close")
+	}
+}
+
+func TestClosedLoopRefusesWork(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start()
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+
+	ran := false
+	fn := func(*aio.Task) (int, error) { ran = true; return 1, nil }
+	if _, err := aio.Call(context.Background(), l, fn); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Call() = %v; want ErrClosed", err)
+	}
+	if _, err := aio.Spawn(context.Background(), l, fn).Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
+	}
+	if _, err := aio.OpenStream(context.Background(), l, aio.SliceSeq([]int{1}), 0, 0).Next(context.Background()); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("OpenStream().Next() = %v; want ErrClosed", err)
+	}
+	if ran {
+		t.Errorf("a function ran on a closed loop")
+	}
+}
+
+func TestCloseCancelsAndAwaitsTasks(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start()
+
+	const n = 5
+	started := make(chan struct{}, n)
+	var sleepErrs [n]error // written by the tasks, read after Close
+	futures := make([]*aio.Future[int], n)
+	for i := range n {
+		futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+			started <- struct{}{}
+			err := aio.Sleep(t, testTimeout)
+			sleepErrs[i] = err
+			return i, err
+		})
+	}
+	for range n {
+		<-started
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+	for i, f := range futures {
+		if !f.Settled() {
+			t.Fatalf("task %d still pending after Close", i)
+		}
+		v, err := f.Wait(context.Background())
+		if v != i || !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
+			t.Errorf("task %d: Wait() = %v, %v; want %d, ErrClosed and context.Canceled", i, v, err, i)
+		}
+		if err := sleepErrs[i]; !errors.Is(err, context.Canceled) {
+			t.Errorf("task %d: Sleep() = %v; want context.Canceled", i, err)
+		}
+	}
+	if s := l.Stats(); s.Tasks != 0 {
+		t.Errorf("Stats().Tasks after Close = %d; want 0", s.Tasks)
+	}
+}
+
+func TestShutdownGivesUpAtDeadline(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start()
+
+	// A task that blocks the loop without awaiting cannot be stopped from
+	// outside: Shutdown must give up when its ctx ends, and Close must
+	// finish the job once the task lets go.
+	blocking := make(chan struct{})
+	release := make(chan struct{})
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) {
+		close(blocking)
+		<-release
+		return 1, nil
+	})
+	<-blocking
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown(ended ctx) = %v; want context.Canceled", err)
+	}
+	close(release)
+	if err := l.Close(); err != nil {
+		t.Errorf("Close() = %v; want nil", err)
+	}
+	if v, err := f.Wait(context.Background()); v != 1 || err != nil {
+		// The task never awaited again, so it returned as it liked.
+		t.Errorf("Wait() = %v, %v; want 1, nil", v, err)
+	}
+}
+
+func TestShutdownStopsLoop(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start()
+	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		return 0, aio.Sleep(t, testTimeout)
+	})
+
+	if err := l.Shutdown(testContext(t)); err != nil {
+		t.Fatalf("Shutdown() = %v; want nil", err)
+	}
+	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Wait() = %v; want ErrClosed", err)
+	}
+	<-l.Done()
+}
+
+func TestStats(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	const n = 20
+	gate, open := aio.NewFuture[int](l)
+	stepsBefore := l.Stats().Steps
+	futures := make([]*aio.Future[int], n)
+	for i := range futures {
+		futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+			v, err := aio.Await(t, gate)
+			return v + i, err
+		})
+	}
+	waitFor(t, fmt.Sprintf("Stats().Tasks = %d", n), func() bool { return l.Stats().Tasks == n })
+	open(100, nil)
+	for i, f := range futures {
+		if v, err := f.Wait(testContext(t)); v != 100+i || err != nil {
+			t.Errorf("task %d: Wait() = %v, %v; want %d, nil", i, v, err, 100+i)
+		}
+	}
+	waitFor(t, "Stats().Tasks = 0", func() bool { return l.Stats().Tasks == 0 })
+	// Each task ran at least twice: up to its Await, and after it.
+	if got := l.Stats().Steps - stepsBefore; got < 2*n {
+		t.Errorf("Stats().Steps grew by %d; want at least %d", got, 2*n)
+	}
+}
+
+func TestLoopIdentity(t *testing.T) {
+	leaktest.Check(t)
+	a := startLoop(t)
+	b := startLoop(t, aio.Name("render"))
+
+	if a.ID() == b.ID() || a.ID() == 0 || b.ID() == 0 {
+		t.Errorf("ID() = %d and %d; want two different non-zero ids", a.ID(), b.ID())
+	}
+	if want := fmt.Sprintf("loop-%d", a.ID()); a.Name() != want || a.String() != want {
+		t.Errorf("Name(), String() = %q, %q; want %q", a.Name(), a.String(), want)
+	}
+	if b.Name() != "render" || b.String() != "render" {
+		t.Errorf("Name(), String() = %q, %q; want %q", b.Name(), b.String(), "render")
+	}
+	if haveThreadIDs && a.ThreadID() == b.ThreadID() {
+		t.Errorf("two pinned loops share thread %d", a.ThreadID())
+	}
+	if got := call(t, a, func(t *aio.Task) (uint64, error) { return t.Loop().ID(), nil }); got != a.ID() {
+		t.Errorf("Task.Loop().ID() = %d; want %d", got, a.ID())
+	}
+}
+
+func TestLoggerOption(t *testing.T) {
+	leaktest.Check(t)
+	logger, _ := newLogger()
+	l := startLoop(t, aio.Logger(logger))
+
+	if l.Logger() != logger {
+		t.Errorf("Logger() = %p; want the logger given with aio.Logger, %p", l.Logger(), logger)
+	}
+	if def := startLoop(t, aio.Logger(nil)); def.Logger() == nil {
+		t.Errorf("Logger() with aio.Logger(nil) = nil; want the default logger")
+	}
+}
+
+func TestSlowTaskReported(t *testing.T) {
+	leaktest.Check(t)
+	logger, logs := newLogger()
+	l := startLoop(t, aio.SlowTask(1, logger))
+
+	// Any step takes longer than a nanosecond: the report of the step
+	// after SetName names the task. It is written after the step, so
+	// possibly after Call has returned.
+	call(t, l, func(t *aio.Task) (int, error) {
+		t.SetName("sluggish")
+		return 0, aio.Sleep(t, 0)
+	})
+	waitFor(t, "a slow-step report naming the task", func() bool {
+		got := logs.String()
+		return strings.Contains(got, "sluggish") && strings.Contains(got, "aio: task")
+	})
+}
+
+func TestDiscard(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.NewLoop()
+
+	ran := false
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 1, nil })
+	if !l.Discard() {
+		t.Fatalf("Discard() of a loop that never served = false; want true")
+	}
+	if _, err := f.Wait(testContext(t)); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Wait() of work posted before Discard = %v; want ErrClosed", err)
+	}
+	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Serve() after Discard = %v; want ErrClosed", err)
+	}
+	if ran {
+		t.Errorf("work posted to a discarded loop ran")
+	}
+
+	running := startLoop(t)
+	if running.Discard() {
+		t.Errorf("Discard() of a serving loop = true; want false")
+	}
+	if got := call(t, running, func(*aio.Task) (int, error) { return 2, nil }); got != 2 {
+		t.Errorf("Call() after a refused Discard = %d; want 2", got)
+	}
+}

@@ -1,0 +1,279 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/leaktest"
+)
+
+// panickingTask panics with v; its name shows in the PanicError's stack.
+func panickingTask(v any) func(*aio.Task) (int, error) {
+	return func(*aio.Task) (int, error) { panic(v) }
+}
+
+// checkLoopServes fails t unless l still runs tasks, on its thread.
+func checkLoopServes(t *testing.T, l *aio.Loop) {
+	t.Helper()
+	tid := call(t, l, func(t *aio.Task) (int, error) {
+		return threadID(), aio.Sleep(t, 0)
+	})
+	if tid != l.ThreadID() {
+		t.Errorf("after the panic, a task ran on thread %d; want %d", tid, l.ThreadID())
+	}
+}
+
+// TestPanicRepanicsInWaiter checks semantics 4: a task's panic becomes a
+// *PanicError with its value and the task's stack, re-panicked in whoever
+// waits for the task, and the loop serves on.
+func TestPanicRepanicsInWaiter(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	waiters := []struct {
+		name string
+		wait func(ctx context.Context, fn func(*aio.Task) (int, error))
+	}{
+		{"Call", func(ctx context.Context, fn func(*aio.Task) (int, error)) {
+			aio.Call(ctx, l, fn)
+		}},
+		{"Future.Wait", func(ctx context.Context, fn func(*aio.Task) (int, error)) {
+			aio.Spawn(ctx, l, fn).Wait(ctx)
+		}},
+		{"Future.Wait after Done", func(ctx context.Context, fn func(*aio.Task) (int, error)) {
+			f := aio.Spawn(ctx, l, fn)
+			<-f.Done()
+			f.Wait(ctx)
+		}},
+		{"Await", func(ctx context.Context, fn func(*aio.Task) (int, error)) {
+			// The awaiting task re-panics, and so does Call in turn.
+			aio.Call(ctx, l, func(t *aio.Task) (int, error) { return aio.Await(t, aio.Go(t, fn)) })
+		}},
+		{"Timeout", func(ctx context.Context, fn func(*aio.Task) (int, error)) {
+			aio.Call(ctx, l, func(t *aio.Task) (int, error) { return aio.Timeout(t, testTimeout, fn) })
+		}},
+		{"Group.Wait", func(ctx context.Context, fn func(*aio.Task) (int, error)) {
+			aio.Call(ctx, l, func(t *aio.Task) (int, error) {
+				g := aio.NewGroup(t)
+				g.Go(func(t *aio.Task) error { _, err := fn(t); return err })
+				return 0, g.Wait()
+			})
+		}},
+	}
+	for _, w := range waiters {
+		t.Run(w.name, func(t *testing.T) {
+			p := recoverPanic(func() { w.wait(testContext(t), panickingTask("boom")) })
+			pe := panicError(t, p)
+			if pe.Value != "boom" {
+				t.Errorf("PanicError.Value = %v; want %q", pe.Value, "boom")
+			}
+			if !strings.Contains(string(pe.Stack), "panickingTask") {
+				t.Errorf("PanicError.Stack does not show the panicking function:\n%s", pe.Stack)
+			}
+			if msg := pe.Error(); !strings.Contains(msg, "boom") || !strings.Contains(msg, "panickingTask") {
+				t.Errorf("Error() = %q; want the value and the stack", msg)
+			}
+			checkLoopServes(t, l)
+		})
+	}
+}
+
+func TestPanicErrorUnwrap(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	p := recoverPanic(func() { aio.Call(testContext(t), l, panickingTask(errTask)) })
+	pe := panicError(t, p)
+	if !errors.Is(pe, errTask) || pe.Unwrap() != errTask {
+		t.Errorf("PanicError of panic(errTask): errors.Is = false or Unwrap() = %v; want errTask", pe.Unwrap())
+	}
+	p = recoverPanic(func() { aio.Call(testContext(t), l, panickingTask(42)) })
+	if pe := panicError(t, p); pe.Unwrap() != nil || pe.Value != 42 {
+		t.Errorf("PanicError of panic(42): Value = %v, Unwrap() = %v; want 42, nil", pe.Value, pe.Unwrap())
+	}
+}
+
+func TestPanicNil(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	p := recoverPanic(func() { aio.Call(testContext(t), l, panickingTask(nil)) })
+	pe := panicError(t, p)
+	var nilErr *runtime.PanicNilError
+	if !errors.As(pe, &nilErr) {
+		t.Errorf("PanicError.Value of panic(nil) = %T %v; want *runtime.PanicNilError", pe.Value, pe.Value)
+	}
+	checkLoopServes(t, l)
+}
+
+func TestAsPanicError(t *testing.T) {
+	pe := &aio.PanicError{Value: "v", Stack: []byte("stack")}
+	if got := aio.AsPanicError(pe); got != pe {
+		t.Errorf("AsPanicError(pe) = %p; want pe itself, %p", got, pe)
+	}
+	var got *aio.PanicError
+	func() {
+		defer func() { got = aio.AsPanicError(recover()) }()
+		panic("here")
+	}()
+	if got.Value != "here" || !strings.Contains(string(got.Stack), "TestAsPanicError") {
+		t.Errorf("AsPanicError(recovered) = %v with stack\n%s\nwant value %q and this test's stack", got.Value, got.Stack, "here")
+	}
+}
+
+func TestPanicRecoveredInTask(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// A task may recover the panic of a task it awaits and go on.
+	got := call(t, l, func(t *aio.Task) (any, error) {
+		var p any
+		func() {
+			defer func() { p = recover() }()
+			aio.Await(t, aio.Go(t, panickingTask("inner")))
+		}()
+		pe, ok := p.(*aio.PanicError)
+		if !ok {
+			return p, errTask
+		}
+		return pe.Value, aio.Sleep(t, 0)
+	})
+	if got != "inner" {
+		t.Errorf("recovered in the awaiting task: %v; want %q", got, "inner")
+	}
+}
+
+func TestPanicWaitedTwice(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// Every waiter of a panicked task gets the same panic.
+	f := aio.Spawn(testContext(t), l, panickingTask("twice"))
+	for i := range 2 {
+		pe := panicError(t, recoverPanic(func() { f.Wait(testContext(t)) }))
+		if pe.Value != "twice" {
+			t.Errorf("Wait() #%d panicked with %v; want %q", i+1, pe.Value, "twice")
+		}
+	}
+}
+
+// TestGoexitInTask checks that runtime.Goexit in a task (what t.FailNow
+// does) does not kill the loop: whoever waits for the task calls
+// runtime.Goexit in turn, and the loop serves on.
+func TestGoexitInTask(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	exiting := func(*aio.Task) (int, error) {
+		runtime.Goexit()
+		return 0, nil
+	}
+	waiters := []struct {
+		name string
+		wait func(ctx context.Context)
+	}{
+		{"Call", func(ctx context.Context) { aio.Call(ctx, l, exiting) }},
+		{"Future.Wait", func(ctx context.Context) { aio.Spawn(ctx, l, exiting).Wait(ctx) }},
+		{"Await", func(ctx context.Context) {
+			aio.Call(ctx, l, func(t *aio.Task) (int, error) { return aio.Await(t, aio.Go(t, exiting)) })
+		}},
+		{"Group.Wait", func(ctx context.Context) {
+			aio.Call(ctx, l, func(t *aio.Task) (int, error) {
+				g := aio.NewGroup(t)
+				g.Go(func(t *aio.Task) error { _, err := exiting(t); return err })
+				return 0, g.Wait()
+			})
+		}},
+	}
+	for _, w := range waiters {
+		t.Run(w.name, func(t *testing.T) {
+			if !goexits(func() { w.wait(testContext(t)) }) {
+				t.Errorf("the waiter returned; want it to call runtime.Goexit")
+			}
+			checkLoopServes(t, l)
+		})
+	}
+}
+
+// TestGoexitInTaskOfClosedLoop checks that a loop whose task called
+// runtime.Goexit still closes cleanly.
+func TestGoexitInTaskOfClosedLoop(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.NewLoop()
+	served := make(chan bool, 1)
+	go func() {
+		returned := false
+		defer func() { served <- returned }()
+		l.Serve()
+		returned = true
+	}()
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) {
+		runtime.Goexit()
+		return 0, nil
+	})
+	<-f.Done()
+	if err := l.Close(); err != nil {
+		t.Errorf("Close() = %v; want nil", err)
+	}
+	// Serve goes on with the task's Goexit once the loop has stopped.
+	if <-served {
+		t.Errorf("Serve() returned; want it to call runtime.Goexit, as the task did")
+	}
+}
+
+// TestUnretrievedPanic checks that a panic nobody waits for is logged with
+// its stack when the loop closes, and returned by Close; a retrieved one is
+// not.
+func TestUnretrievedPanic(t *testing.T) {
+	leaktest.Check(t)
+	logger, logs := newLogger()
+	l := aio.Start(aio.Logger(logger))
+
+	lost := aio.Spawn(context.Background(), l, panickingTask("lost"))
+	seen := aio.Spawn(context.Background(), l, panickingTask("seen"))
+	<-lost.Done() // Done is not a retrieval
+	recoverPanic(func() { seen.Wait(context.Background()) })
+
+	err := l.Close()
+	var pe *aio.PanicError
+	if !errors.As(err, &pe) || pe.Value != "lost" {
+		t.Fatalf("Close() = %v; want the *PanicError of the lost panic", err)
+	}
+	if strings.Contains(err.Error(), "seen") {
+		t.Errorf("Close() = %v; want only the panic nobody retrieved", err)
+	}
+	got := logs.String()
+	if !strings.Contains(got, "lost") || !strings.Contains(got, "panickingTask") {
+		t.Errorf("log = %q; want the lost panic with its stack", got)
+	}
+	if strings.Contains(got, "seen") {
+		t.Errorf("log = %q; want no word of the retrieved panic", got)
+	}
+	if again := l.Close(); !errors.Is(again, pe) {
+		t.Errorf("second Close() = %v; want the same error", again)
+	}
+}
+
+func TestPanicInChildNobodyAwaits(t *testing.T) {
+	leaktest.Check(t)
+	logger, logs := newLogger()
+	l := aio.Start(aio.Logger(logger))
+
+	// The parent never awaits its child: the panic is still not lost.
+	call(t, l, func(t *aio.Task) (int, error) {
+		aio.Go(t, panickingTask("orphan"))
+		return 0, aio.Sleep(t, 0)
+	})
+	err := l.Close()
+	var pe *aio.PanicError
+	if !errors.As(err, &pe) || pe.Value != "orphan" {
+		t.Errorf("Close() = %v; want the orphan's *PanicError", err)
+	}
+	if !strings.Contains(logs.String(), "orphan") {
+		t.Errorf("log = %q; want the orphan's panic", logs.String())
+	}
+}

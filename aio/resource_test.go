@@ -1,0 +1,337 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/leaktest"
+)
+
+// probe is a test aio.Resource that records what With did with it. It is
+// loop-bound: no lock, so the race detector checks that With keeps it on
+// the loop.
+type probe struct {
+	name     string
+	log      *[]string // if not nil, Enter and Exit append "enter NAME", "exit NAME"
+	enterErr error
+	enterPan any
+	exitErr  error
+	await    bool // Enter and Exit await (Sleep(0)) before they return
+
+	enters, exits int
+	tids          []int   // threads Enter and Exit ran on
+	hows          []error // what each Exit was told
+}
+
+func (p *probe) Enter(t *aio.Task) (string, error) {
+	p.enters++
+	p.tids = append(p.tids, threadID())
+	if p.log != nil {
+		*p.log = append(*p.log, "enter "+p.name)
+	}
+	if p.await {
+		if err := aio.Sleep(t, 0); err != nil {
+			return "", err
+		}
+		p.tids = append(p.tids, threadID())
+	}
+	if p.enterPan != nil {
+		panic(p.enterPan)
+	}
+	return p.name, p.enterErr
+}
+
+func (p *probe) Exit(t *aio.Task, how error) error {
+	p.exits++
+	p.hows = append(p.hows, how)
+	p.tids = append(p.tids, threadID())
+	if p.log != nil {
+		*p.log = append(*p.log, "exit "+p.name)
+	}
+	if p.await {
+		aio.Sleep(t, 0)
+		p.tids = append(p.tids, threadID())
+	}
+	return p.exitErr
+}
+
+func TestWith(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	errPanicky := errors.New("panicky")
+	tests := []struct {
+		name     string
+		exitErr  error
+		body     func(t *aio.Task, v string) error
+		wantHow  func(error) bool // what Exit is told
+		wantErrs []error          // what With returns: errors.Is each; nil for nil
+	}{
+		{
+			name:     "ok",
+			body:     func(t *aio.Task, v string) error { return aio.Sleep(t, 0) },
+			wantHow:  func(how error) bool { return how == nil },
+			wantErrs: nil,
+		},
+		{
+			name:     "body error",
+			body:     func(*aio.Task, string) error { return errBody },
+			wantHow:  func(how error) bool { return how == errBody },
+			wantErrs: []error{errBody},
+		},
+		{
+			name:     "exit error",
+			exitErr:  errExit,
+			body:     func(*aio.Task, string) error { return nil },
+			wantHow:  func(how error) bool { return how == nil },
+			wantErrs: []error{errExit},
+		},
+		{
+			name:     "both errors joined",
+			exitErr:  errExit,
+			body:     func(*aio.Task, string) error { return errBody },
+			wantHow:  func(how error) bool { return how == errBody },
+			wantErrs: []error{errBody, errExit},
+		},
+		{
+			name: "body panics",
+			body: func(*aio.Task, string) error { panic(errPanicky) },
+			wantHow: func(how error) bool {
+				var pe *aio.PanicError
+				return errors.As(how, &pe) && pe.Value == errPanicky
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &probe{name: "res", exitErr: tt.exitErr, await: true}
+			type result struct {
+				err    error
+				panic  any
+				bodyV  string
+				bodyAt int
+			}
+			got := call(t, l, func(task *aio.Task) (result, error) {
+				var r result
+				r.panic = recoverPanic(func() {
+					r.err = aio.With(task, p, func(v string) error {
+						r.bodyV = v
+						r.bodyAt = p.enters*10 + p.exits
+						return tt.body(task, v)
+					})
+				})
+				return r, nil
+			})
+			if p.enters != 1 || p.exits != 1 {
+				t.Fatalf("Enter ran %d times, Exit %d; want once each", p.enters, p.exits)
+			}
+			if got.bodyV != "res" || got.bodyAt != 10 {
+				t.Errorf("body got %q, ran after %d Enter and %d Exit; want %q, after Enter and before Exit", got.bodyV, got.bodyAt/10, got.bodyAt%10, "res")
+			}
+			if !tt.wantHow(p.hows[0]) {
+				t.Errorf("Exit was told %v", p.hows[0])
+			}
+			for _, tid := range p.tids {
+				if tid != l.ThreadID() {
+					t.Errorf("Enter or Exit ran on thread %d; want the loop's, %d", tid, l.ThreadID())
+				}
+			}
+			if tt.name == "body panics" {
+				// The panic goes on after Exit, with its value.
+				if got.panic != errPanicky {
+					t.Errorf("With() panicked with %v; want the body's panic, %v", got.panic, errPanicky)
+				}
+				return
+			}
+			if got.panic != nil {
+				t.Fatalf("With() panicked with %v", got.panic)
+			}
+			if tt.wantErrs == nil && got.err != nil {
+				t.Errorf("With() = %v; want nil", got.err)
+			}
+			for _, want := range tt.wantErrs {
+				if !errors.Is(got.err, want) {
+					t.Errorf("With() = %v; want it to be %v", got.err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestWithEnterFails(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// Neither the body nor Exit runs; With returns Enter's error as is, or
+	// lets Enter's panic go on.
+	for _, p := range []*probe{
+		{name: "error", enterErr: errEnter},
+		{name: "error after await", enterErr: errEnter, await: true},
+		{name: "panic", enterPan: "enter boom"},
+	} {
+		t.Run(p.name, func(t *testing.T) {
+			type result struct {
+				err   error
+				panic any
+				body  bool
+			}
+			got := call(t, l, func(task *aio.Task) (result, error) {
+				var r result
+				r.panic = recoverPanic(func() {
+					r.err = aio.With(task, p, func(string) error {
+						r.body = true
+						return nil
+					})
+				})
+				return r, nil
+			})
+			if got.body || p.exits != 0 {
+				t.Errorf("body ran = %v, Exit ran %d times; want neither", got.body, p.exits)
+			}
+			if p.enterErr != nil && got.err != p.enterErr {
+				t.Errorf("With() = %v; want Enter's error, %v", got.err, p.enterErr)
+			}
+			if p.enterPan != nil && got.panic != p.enterPan {
+				t.Errorf("With() panicked with %v; want Enter's panic, %v", got.panic, p.enterPan)
+			}
+		})
+	}
+}
+
+func TestWithNested(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	var log []string // touched on the loop only, read after Call
+	outer := &probe{name: "outer", log: &log}
+	inner := &probe{name: "inner", log: &log, exitErr: errExit}
+	err := call(t, l, func(task *aio.Task) (error, error) {
+		return aio.With(task, outer, func(string) error {
+			return aio.With(task, inner, func(string) error {
+				log = append(log, "body")
+				return errBody
+			})
+		}), nil
+	})
+	if want := []string{"enter outer", "enter inner", "body", "exit inner", "exit outer"}; !slices.Equal(log, want) {
+		t.Errorf("order = %q; want %q", log, want)
+	}
+	if !errors.Is(err, errBody) || !errors.Is(err, errExit) {
+		t.Errorf("With() = %v; want errBody and errExit", err)
+	}
+	// The outer Exit is told the inner block's joined error.
+	if how := outer.hows[0]; !errors.Is(how, errBody) || !errors.Is(how, errExit) {
+		t.Errorf("outer Exit was told %v; want errBody and errExit", how)
+	}
+}
+
+func TestWithCancelledBody(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// The body ends because the caller's ctx did: Exit runs once, on the
+	// loop, and is told the context's error.
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &probe{name: "res"}
+	started := make(chan struct{})
+	go func() {
+		<-started
+		cancel()
+	}()
+	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
+		return 0, aio.With(t, p, func(string) error {
+			close(started)
+			return aio.Sleep(t, time.Hour)
+		})
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Call() = %v; want context.Canceled", err)
+	}
+	if p.exits != 1 || !errors.Is(p.hows[0], context.Canceled) {
+		t.Errorf("Exit ran %d times, told %v; want once, told context.Canceled", p.exits, p.hows)
+	}
+}
+
+func TestWithGoexitInBody(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// runtime.Goexit in the body: Exit runs, told something that is not
+	// nil, and the Goexit goes on to whoever waits for the task.
+	p := &probe{name: "res"}
+	if !goexits(func() {
+		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+			return 0, aio.With(t, p, func(string) error {
+				runtime.Goexit()
+				return nil
+			})
+		})
+	}) {
+		t.Errorf("Call() returned; want it to call runtime.Goexit")
+	}
+	// Read after a later Call: the exiting one gave no ordering.
+	call(t, l, func(*aio.Task) (int, error) { return 0, nil })
+	if p.exits != 1 || p.hows[0] == nil {
+		t.Errorf("Exit ran %d times, told %v; want once, told a non-nil error", p.exits, p.hows)
+	}
+}
+
+func TestWithExitFailsDuringPanic(t *testing.T) {
+	leaktest.Check(t)
+	logger, logs := newLogger()
+	l := startLoop(t, aio.Logger(logger))
+
+	// Exit's error cannot travel with the panic: it is logged.
+	p := &probe{name: "res", exitErr: errExit}
+	got := call(t, l, func(t *aio.Task) (any, error) {
+		return recoverPanic(func() {
+			aio.With(t, p, func(string) error { panic("body boom") })
+		}), nil
+	})
+	if got != "body boom" {
+		t.Errorf("With() panicked with %v; want %q", got, "body boom")
+	}
+	if log := logs.String(); !strings.Contains(log, errExit.Error()) {
+		t.Errorf("log = %q; want Exit's error", log)
+	}
+}
+
+func TestResourceFunc(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	type result struct {
+		err  error
+		log  []string
+		none error
+	}
+	got := call(t, l, func(t *aio.Task) (result, error) {
+		var r result
+		res := aio.ResourceFunc(
+			func(*aio.Task) (int, error) { r.log = append(r.log, "enter"); return 5, nil },
+			func(_ *aio.Task, v int, how error) error {
+				r.log = append(r.log, fmt.Sprint("exit ", v, " ", how))
+				return nil
+			})
+		r.err = aio.With(t, res, func(v int) error {
+			r.log = append(r.log, fmt.Sprint("body ", v))
+			return errBody
+		})
+		// Without an exit function: nothing to run.
+		r.none = aio.With(t, aio.ResourceFunc(func(*aio.Task) (int, error) { return 1, nil }, nil), func(int) error { return nil })
+		return r, nil
+	})
+	if want := []string{"enter", "body 5", "exit 5 " + errBody.Error()}; !slices.Equal(got.log, want) {
+		t.Errorf("order = %q; want %q", got.log, want)
+	}
+	if !errors.Is(got.err, errBody) || got.none != nil {
+		t.Errorf("With() = %v, %v; want %v, nil", got.err, got.none, errBody)
+	}
+}

@@ -1,0 +1,433 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/leaktest"
+)
+
+// count returns a generator of 0..n-1 that awaits Sleep(0) every every
+// items (never if every is 0), then returns err.
+func count(n, every int, err error) aio.Seq[int] {
+	return func(t *aio.Task, yield func(int) bool) error {
+		for i := range n {
+			if every > 0 && i%every == 0 {
+				if err := aio.Sleep(t, 0); err != nil {
+					return err
+				}
+			}
+			if !yield(i) {
+				return nil
+			}
+		}
+		return err
+	}
+}
+
+// ints returns 0..n-1.
+func ints(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+// drain reads s to its end and returns the values, the batches' sizes and
+// the final error.
+func drain[T any](t *testing.T, s *aio.Stream[T]) (vs []T, sizes []int, err error) {
+	t.Helper()
+	ctx := testContext(t)
+	for {
+		b, err := s.Next(ctx)
+		if err != nil {
+			return vs, sizes, err
+		}
+		vs = append(vs, b...)
+		sizes = append(sizes, len(b))
+	}
+}
+
+func TestCollect(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	type result struct {
+		vs  []int
+		err error
+	}
+	tests := []struct {
+		name string
+		give aio.Seq[int]
+		want result
+	}{
+		{"SliceSeq", aio.SliceSeq([]int{3, 1, 2}), result{[]int{3, 1, 2}, nil}},
+		{"empty", aio.SliceSeq[int](nil), result{nil, nil}},
+		{"awaits", count(5, 2, nil), result{ints(5), nil}},
+		{"error last", count(3, 1, errGen), result{ints(3), errGen}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := call(t, l, func(t *aio.Task) (result, error) {
+				vs, err := aio.Collect(t, tt.give)
+				return result{vs, err}, nil
+			})
+			if !slices.Equal(got.vs, tt.want.vs) || got.err != tt.want.err {
+				t.Errorf("Collect() = %v, %v; want %v, %v", got.vs, got.err, tt.want.vs, tt.want.err)
+			}
+		})
+	}
+}
+
+func TestSliceSeqStopsEarly(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	got := call(t, l, func(t *aio.Task) ([]int, error) {
+		var vs []int
+		err := aio.SliceSeq(ints(10))(t, func(v int) bool {
+			vs = append(vs, v)
+			return v < 2
+		})
+		return vs, err
+	})
+	if want := []int{0, 1, 2}; !slices.Equal(got, want) {
+		t.Errorf("SliceSeq stopped after %v; want %v", got, want)
+	}
+}
+
+func TestStreamBatches(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// A generator that never awaits hands over full batches only (and the
+	// rest at its end): one hand-off per batch, not per value.
+	const n, batch = 1000, 64
+	s := aio.OpenStream(testContext(t), l, count(n, 0, nil), batch, 2)
+	defer s.Close()
+	vs, sizes, err := drain(t, s)
+	if err != io.EOF {
+		t.Errorf("Next() at the end = %v; want io.EOF", err)
+	}
+	if !slices.Equal(vs, ints(n)) {
+		t.Errorf("values = %v; want 0..%d in order", vs, n-1)
+	}
+	want := make([]int, n/batch)
+	for i := range want {
+		want[i] = batch
+	}
+	want = append(want, n%batch)
+	if !slices.Equal(sizes, want) {
+		t.Errorf("batch sizes = %v; want %v", sizes, want)
+	}
+	if _, err := s.Next(testContext(t)); err != io.EOF {
+		t.Errorf("Next() after the end = %v; want io.EOF again", err)
+	}
+}
+
+func TestStreamDefaults(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	s := aio.OpenStream(testContext(t), l, count(1000, 0, nil), 0, -1)
+	defer s.Close()
+	vs, sizes, err := drain(t, s)
+	if err != io.EOF || !slices.Equal(vs, ints(1000)) {
+		t.Errorf("drained %d values, then %v; want 1000, then io.EOF", len(vs), err)
+	}
+	if want := []int{256, 256, 256, 232}; !slices.Equal(sizes, want) {
+		t.Errorf("batch sizes = %v; want %v (batch 256 by default)", sizes, want)
+	}
+}
+
+func TestStreamFlushesWhenGeneratorAwaits(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// The generator yields a few values, then waits for the consumer to
+	// have seen them: it deadlocks unless a partial batch is handed over
+	// when the generator suspends.
+	seen, ack := aio.NewFuture[int](l)
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		for i := range 3 {
+			if !yield(i) {
+				return nil
+			}
+		}
+		if _, err := aio.Await(t, seen); err != nil {
+			return err
+		}
+		yield(3)
+		return nil
+	}
+	s := aio.OpenStream(testContext(t), l, gen, 100, 4)
+	defer s.Close()
+	b, err := s.Next(testContext(t))
+	if err != nil || !slices.Equal(b, []int{0, 1, 2}) {
+		t.Fatalf("Next() = %v, %v; want the partial batch [0 1 2]", b, err)
+	}
+	ack(0, nil)
+	b, err = s.Next(testContext(t))
+	if err != nil || !slices.Equal(b, []int{3}) {
+		t.Errorf("Next() = %v, %v; want [3]", b, err)
+	}
+	if _, err := s.Next(testContext(t)); err != io.EOF {
+		t.Errorf("Next() at the end = %v; want io.EOF", err)
+	}
+}
+
+func TestStreamBackPressure(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	const batch, buffer = 4, 2
+	var produced atomic.Int64
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		for i := 0; ; i++ {
+			produced.Add(1)
+			if !yield(i) {
+				return nil
+			}
+		}
+	}
+	s := aio.OpenStream(testContext(t), l, gen, batch, buffer)
+	defer s.Close()
+
+	// Unread, the generator stops once the buffer and its own batch are
+	// full, and stays stopped while the loop does other work.
+	full := int64(batch * (buffer + 1))
+	waitFor(t, "the generator to fill the buffer", func() bool { return produced.Load() >= full })
+	for range 10 {
+		call(t, l, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, 0) })
+	}
+	if got := produced.Load(); got != full {
+		t.Fatalf("generator produced %d values with nothing read; want it held at %d", got, full)
+	}
+	// Reading a batch lets it produce one more.
+	b, err := s.Next(testContext(t))
+	if err != nil || !slices.Equal(b, ints(batch)) {
+		t.Fatalf("Next() = %v, %v; want %v", b, err, ints(batch))
+	}
+	waitFor(t, "the generator to refill", func() bool { return produced.Load() >= full+batch })
+	for range 10 {
+		call(t, l, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, 0) })
+	}
+	if got := produced.Load(); got != full+batch {
+		t.Errorf("after one batch read, generator produced %d values; want %d", got, full+batch)
+	}
+}
+
+func TestStreamCloseStopsGenerator(t *testing.T) {
+	// Wherever the generator is, Close makes its yield return false or its
+	// await fail, runs its deferred cleanup on the loop, and returns after.
+	tests := []struct {
+		name  string
+		where func(t *aio.Task, yield func(int) bool) bool // reports whether to go on
+	}{
+		{"blocked in yield", func(t *aio.Task, yield func(int) bool) bool { return yield(1) }},
+		{"awaiting", func(t *aio.Task, yield func(int) bool) bool {
+			return yield(1) && aio.Sleep(t, time.Hour) == nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leaktest.Check(t)
+			l := startLoop(t)
+			type cleanup struct {
+				tid     int
+				stopped bool
+			}
+			var done atomic.Pointer[cleanup]
+			gen := func(t *aio.Task, yield func(int) bool) error {
+				c := &cleanup{}
+				defer func() {
+					c.tid = threadID()
+					done.Store(c)
+				}()
+				for tt.where(t, yield) {
+				}
+				c.stopped = true
+				return nil
+			}
+			s := aio.OpenStream(testContext(t), l, gen, 1, 1)
+			if _, err := s.Next(testContext(t)); err != nil {
+				t.Fatalf("Next() = %v; want a batch", err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close() = %v; want nil", err)
+			}
+			c := done.Load()
+			if c == nil {
+				t.Fatalf("Close() returned before the generator's cleanup ran")
+			}
+			if !c.stopped || c.tid != l.ThreadID() {
+				t.Errorf("generator stopped = %v, cleanup on thread %d; want true, the loop's %d", c.stopped, c.tid, l.ThreadID())
+			}
+			if err := s.Close(); err != nil {
+				t.Errorf("second Close() = %v; want nil", err)
+			}
+		})
+	}
+}
+
+func TestStreamCtxEndsGenerator(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// OpenStream's ctx is the generator task's: ending it cancels the
+	// generator, and the stream ends with the context's error.
+	ctx, cancel := context.WithCancel(context.Background())
+	var sleepErr atomic.Pointer[error]
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		yield(1)
+		err := aio.Sleep(t, time.Hour)
+		sleepErr.Store(&err)
+		return err
+	}
+	s := aio.OpenStream(ctx, l, gen, 10, 1)
+	defer s.Close()
+	if b, err := s.Next(testContext(t)); err != nil || !slices.Equal(b, []int{1}) {
+		t.Fatalf("Next() = %v, %v; want [1]", b, err)
+	}
+	cancel()
+	if _, err := s.Next(testContext(t)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Next() after the stream's ctx ended = %v; want context.Canceled", err)
+	}
+	if p := sleepErr.Load(); p == nil || !errors.Is(*p, context.Canceled) {
+		t.Errorf("generator's Sleep() = %v; want context.Canceled", p)
+	}
+}
+
+func TestStreamNextCtxBoundsOnlyTheWait(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	more, send := aio.NewFuture[int](l)
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		v, err := aio.Await(t, more)
+		if err != nil {
+			return err
+		}
+		yield(v)
+		return nil
+	}
+	s := aio.OpenStream(testContext(t), l, gen, 10, 1)
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Next(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Next(ended ctx) = %v; want context.Canceled", err)
+	}
+	send(8, nil)
+	if b, err := s.Next(testContext(t)); err != nil || !slices.Equal(b, []int{8}) {
+		t.Errorf("Next() = %v, %v; want [8]: the generator went on", b, err)
+	}
+}
+
+func TestStreamErrorLast(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	s := aio.OpenStream(testContext(t), l, count(10, 3, errGen), 4, 1)
+	defer s.Close()
+	vs, _, err := drain(t, s)
+	if !slices.Equal(vs, ints(10)) || err != errGen {
+		t.Errorf("stream = %v, then %v; want 0..9, then %v", vs, err, errGen)
+	}
+	if _, err := s.Next(testContext(t)); err != errGen {
+		t.Errorf("Next() after the error = %v; want %v again", err, errGen)
+	}
+}
+
+func TestStreamPanic(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	var panicking chan struct{}
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		if !yield(1) || !yield(2) {
+			return nil
+		}
+		close(panicking)
+		panic("gen boom")
+	}
+
+	// Next hands over the values, then re-panics; Close does not again.
+	panicking = make(chan struct{})
+	s := aio.OpenStream(testContext(t), l, gen, 1, 4)
+	var vs []int
+	p := recoverPanic(func() {
+		for {
+			b, err := s.Next(testContext(t))
+			if err != nil {
+				t.Fatalf("Next() = %v; want values, then a panic", err)
+			}
+			vs = append(vs, b...)
+		}
+	})
+	if pe := panicError(t, p); pe.Value != "gen boom" {
+		t.Errorf("Next() panicked with %v; want %q", pe.Value, "gen boom")
+	}
+	if !slices.Equal(vs, []int{1, 2}) {
+		t.Errorf("values before the panic = %v; want [1 2]", vs)
+	}
+	if p := recoverPanic(func() { s.Close() }); p != nil {
+		t.Errorf("Close() after Next delivered the panic panicked with %v; want nothing", p)
+	}
+
+	// Closed without reading to the end, Close re-panics.
+	panicking = make(chan struct{})
+	s = aio.OpenStream(testContext(t), l, gen, 1, 4)
+	<-panicking
+	if pe := panicError(t, recoverPanic(func() { s.Close() })); pe.Value != "gen boom" {
+		t.Errorf("Close() panicked with %v; want %q", pe.Value, "gen boom")
+	}
+	checkLoopServes(t, l)
+}
+
+func TestStreamGeneratorYieldsAfterStop(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// A generator that ignores yield's false and yields again is a bug:
+	// it panics, and Close reports it.
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		for i := 0; ; i++ {
+			yield(i)
+		}
+	}
+	s := aio.OpenStream(testContext(t), l, gen, 1, 1)
+	if _, err := s.Next(testContext(t)); err != nil {
+		t.Fatalf("Next() = %v; want a batch", err)
+	}
+	p := recoverPanic(func() { s.Close() })
+	if pe := panicError(t, p); pe.Value != "aio: Seq called yield again after yield returned false" {
+		t.Errorf("Close() panicked with %v; want the misuse panic", pe.Value)
+	}
+}
+
+func TestStreamOfClosedLoop(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start()
+	s := aio.OpenStream(testContext(t), l, count(3, 0, nil), 0, 0)
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+
+	// Closing the loop stops the generator: the stream ends, with
+	// ErrClosed unless it had already finished.
+	vs, _, err := drain(t, s)
+	if err != io.EOF && !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("stream of a loop closed meanwhile = %v, then %v; want io.EOF or ErrClosed", vs, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close() = %v; want nil", err)
+	}
+}

@@ -1,0 +1,258 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/leaktest"
+)
+
+func TestToThread(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	type result struct {
+		v   string
+		err error
+		tid int
+	}
+	got := call(t, l, func(t *aio.Task) (result, error) {
+		var r result
+		r.v, r.err = aio.ToThread(t, func(context.Context) (string, error) {
+			r.tid = threadID()
+			return "off", errTask
+		})
+		return r, nil
+	})
+	if got.v != "off" || got.err != errTask {
+		t.Errorf("ToThread() = %q, %v; want %q, %v", got.v, got.err, "off", errTask)
+	}
+	if haveThreadIDs && got.tid == l.ThreadID() {
+		t.Errorf("ToThread's function ran on the loop's thread %d", got.tid)
+	}
+}
+
+func TestToThreadLeavesLoopFree(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// The function blocks until another task of the loop releases it: that
+	// works only if the loop runs tasks while the function blocks.
+	release := make(chan struct{})
+	got := call(t, l, func(t *aio.Task) (int, error) {
+		aio.Go(t, func(t *aio.Task) (int, error) {
+			close(release)
+			return 0, nil
+		})
+		return aio.ToThread(t, func(context.Context) (int, error) {
+			<-release
+			return 1, nil
+		})
+	})
+	if got != 1 {
+		t.Errorf("ToThread() = %d; want 1", got)
+	}
+}
+
+func TestToThreadWorkersBound(t *testing.T) {
+	for _, tt := range []struct {
+		give, want int
+	}{{2, 2}, {0, 1}, {-3, 1}} {
+		t.Run(fmt.Sprintf("Workers(%d)", tt.give), func(t *testing.T) {
+			leaktest.Check(t)
+			l := startLoop(t, aio.Workers(tt.give))
+
+			var running, most atomic.Int32
+			gate := make(chan struct{})
+			fn := func(context.Context) (int, error) {
+				n := running.Add(1)
+				for {
+					m := most.Load()
+					if n <= m || most.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				<-gate
+				running.Add(-1)
+				return 0, nil
+			}
+			const tasks = 6
+			futures := make([]*aio.Future[int], tasks)
+			for i := range futures {
+				futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+					return aio.ToThread(t, fn)
+				})
+			}
+			waitFor(t, "the workers to fill", func() bool { return running.Load() == int32(tt.want) })
+			close(gate)
+			for _, f := range futures {
+				if _, err := f.Wait(testContext(t)); err != nil {
+					t.Errorf("Wait() = %v; want nil", err)
+				}
+			}
+			if got := most.Load(); got != int32(tt.want) {
+				t.Errorf("at most %d functions ran at once; want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestToThreadCancelRunning(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// The function sees the task's cancellation through its ctx, and
+	// ToThread waits for it and returns what it returned.
+	ctx, cancel := context.WithCancel(context.Background())
+	running := make(chan struct{})
+	go func() {
+		<-running
+		cancel()
+	}()
+	type result struct {
+		v   int
+		err error
+	}
+	got, err := aio.Call(ctx, l, func(t *aio.Task) (result, error) {
+		v, err := aio.ToThread(t, func(ctx context.Context) (int, error) {
+			close(running)
+			<-ctx.Done()
+			return 7, errTask
+		})
+		return result{v, err}, nil
+	})
+	if got.v != 7 || got.err != errTask {
+		t.Errorf("ToThread() of a cancelled task = %v, %v; want what the function returned, 7, %v", got.v, got.err, errTask)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Call() = %v; want context.Canceled", err)
+	}
+}
+
+func TestToThreadCancelQueued(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t, aio.Workers(1))
+
+	gate := make(chan struct{})
+	busy := make(chan struct{})
+	first := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		return aio.ToThread(t, func(context.Context) (int, error) {
+			close(busy)
+			<-gate
+			return 1, nil
+		})
+	})
+	<-busy
+	var ran atomic.Bool
+	queued := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		return aio.ToThread(t, func(context.Context) (int, error) {
+			ran.Store(true)
+			return 2, nil
+		})
+	})
+	waitFor(t, "the second task to queue", func() bool { return l.Stats().Tasks == 2 })
+	queued.Cancel()
+	if _, err := queued.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+		t.Errorf("queued ToThread cancelled: Wait() = %v; want context.Canceled", err)
+	}
+	close(gate)
+	if v, err := first.Wait(testContext(t)); v != 1 || err != nil {
+		t.Errorf("running ToThread: Wait() = %v, %v; want 1, nil", v, err)
+	}
+	// The slot is free again: another function runs.
+	if got := call(t, l, func(t *aio.Task) (int, error) {
+		return aio.ToThread(t, func(context.Context) (int, error) { return 3, nil })
+	}); got != 3 {
+		t.Errorf("ToThread() after = %d; want 3", got)
+	}
+	if ran.Load() {
+		t.Errorf("a ToThread function ran although its task was cancelled while it waited its turn")
+	}
+}
+
+func TestToThreadAlreadyCancelled(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	var ran atomic.Bool
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
+		cancel()
+		aio.Sleep(t, testTimeout) // returns once the cancellation arrives
+		return aio.ToThread(t, func(context.Context) (int, error) {
+			ran.Store(true)
+			return 0, nil
+		})
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Call() = %v; want context.Canceled", err)
+	}
+	if ran.Load() {
+		t.Errorf("ToThread ran its function in a cancelled task")
+	}
+}
+
+func TestToThreadPanic(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+
+	// The panic reaches the task as a *PanicError with the function's
+	// stack; the task may recover it.
+	got := call(t, l, func(t *aio.Task) (*aio.PanicError, error) {
+		var p any
+		func() {
+			defer func() { p = recover() }()
+			aio.ToThread(t, func(context.Context) (int, error) { panic("worker boom") })
+		}()
+		pe, _ := p.(*aio.PanicError)
+		return pe, nil
+	})
+	if got == nil || got.Value != "worker boom" || !strings.Contains(string(got.Stack), "TestToThreadPanic") {
+		t.Fatalf("recovered %v; want a *PanicError of %q with the function's stack", got, "worker boom")
+	}
+	// Unrecovered, it goes on to the waiter; the loop serves on.
+	p := recoverPanic(func() {
+		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+			return aio.ToThread(t, func(context.Context) (int, error) { panic("again") })
+		})
+	})
+	if pe := panicError(t, p); pe.Value != "again" {
+		t.Errorf("Call() panicked with %v; want %q", pe.Value, "again")
+	}
+	checkLoopServes(t, l)
+}
+
+func TestCloseWaitsForToThread(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start()
+
+	running := make(chan struct{})
+	var finished atomic.Bool
+	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		return aio.ToThread(t, func(ctx context.Context) (int, error) {
+			close(running)
+			<-ctx.Done() // Close cancels the task
+			for range 100 {
+				runtime.Gosched()
+			}
+			finished.Store(true)
+			return 5, nil
+		})
+	})
+	<-running
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+	if !finished.Load() {
+		t.Errorf("Close() returned before a running ToThread function did")
+	}
+	if v, err := f.Wait(context.Background()); v != 5 || !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Wait() = %v, %v; want 5 (what the function returned), ErrClosed", v, err)
+	}
+}
