@@ -100,7 +100,8 @@ var errNilRunner = fmt.Errorf("%w: threadrunner: nil *Runner", aio.ErrInvalid)
 //
 // Close is idempotent: later calls wait for the same shutdown and return the
 // same errors. Closing a runner that never started starts nothing. Called
-// from the loop's own thread (inside a task), Close returns
+// from the loop's own thread (inside a task) or from a function that
+// [aio.ToThread] runs for it, which Close would wait for, Close returns
 // [aio.ErrLoopThread] and does nothing. Close implements io.Closer.
 func (r *Runner) Close() error { return r.Shutdown(context.Background()) }
 
@@ -115,7 +116,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	if ctx == nil {
 		return fmt.Errorf("%w: Shutdown: nil context", aio.ErrInvalid)
 	}
-	if l := r.loop.Load(); l != nil && l.InLoop() {
+	if l := r.loop.Load(); l != nil && (l.InLoop() || l.InToThread()) {
 		return aio.ErrLoopThread
 	}
 	r.mu.Lock()

@@ -411,6 +411,12 @@ func (l *Loop) postCancel(f canceller, err error, ctx context.Context) {
 // microseconds on a busy unpinned one.
 func (l *Loop) InLoop() bool { return l.onLoopThread() }
 
+// InToThread reports whether the caller is a function that [ToThread] runs
+// for l. Such a function may call into l ([Call], [Spawn]), but not close it:
+// closing waits for every ToThread function to return. It costs a few
+// microseconds once l has run a ToThread function.
+func (l *Loop) InToThread() bool { return l != nil && l.threads.isWorker() }
+
 // onLoopThread reports whether the caller runs on the loop's goroutine or one
 // of its task coroutines, where a blocking call on the loop would deadlock.
 func (l *Loop) onLoopThread() bool {
@@ -503,8 +509,9 @@ func (l *Loop) noteUnretrieved(u unretrieved) {
 // its outcome is also ErrClosed) and awaited, running [ToThread] functions are
 // waited for, and the loop's goroutine returns. It returns the panics of tasks
 // that nobody retrieved, joined. Close is idempotent: later calls wait for the
-// loop to stop and return the same. Called on the loop's own thread, it
-// returns [ErrLoopThread]. Closing a loop that never ran just marks it closed.
+// loop to stop and return the same. Called on the loop's own thread, or from
+// a function ToThread runs for it (which Close would wait for), it returns
+// [ErrLoopThread]. Closing a loop that never ran just marks it closed.
 func (l *Loop) Close() error { return l.Shutdown(context.Background()) }
 
 // Shutdown is [Loop.Close] bounded by ctx: if ctx ends before the loop has
@@ -516,6 +523,9 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 	}
 	if l.onLoopThread() {
 		return ErrLoopThread
+	}
+	if l.InToThread() {
+		return fmt.Errorf("%w: Close from a ToThread function of the same loop, which waits for it", ErrLoopThread)
 	}
 	if l.Discard() {
 		return nil
@@ -581,6 +591,7 @@ func (l *Loop) teardown() {
 			break
 		}
 	}
+	l.threads.stop() // no job runs: run returned once they had all come back
 	l.helpers.Wait()
 	var errs []error
 	for _, u := range l.panics {

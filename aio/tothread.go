@@ -2,7 +2,7 @@ package aio
 
 import "context"
 
-// ToThread runs fn on a goroutine of its own, off the loop, and suspends t
+// ToThread runs fn on a goroutine of the loop's worker pool, off the loop, and suspends t
 // until fn returns (asyncio's to_thread): use it for blocking work that would
 // otherwise stall every task. fn gets t's context, which is done if t is
 // cancelled (and once t ends, so fn must not keep it past ToThread: use
@@ -37,8 +37,8 @@ func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
 	return j.v, j.err
 }
 
-// A threadCall is one ToThread call: it runs on a pool goroutine, then posts
-// itself back to the loop.
+// A threadCall is one ToThread call: a pool worker runs it, then hands it
+// back to the loop.
 type threadCall[T any] struct {
 	fn   func(context.Context) (T, error)
 	t    *Task
@@ -58,62 +58,7 @@ func (j *threadCall[T]) work() {
 	j.v, j.err = j.fn(j.ctx)
 }
 
-func (j *threadCall[T]) runOnLoop(l *Loop) {
+func (j *threadCall[T]) complete(l *Loop) {
 	j.done = true
-	l.threads.finished(l)
 	l.wake(j.t)
-}
-
-type threadJob interface {
-	item
-	work()
-}
-
-// threadPool bounds the ToThread functions running at once. It is
-// loop-owned; each job runs on a goroutine of its own, started when the job's
-// turn comes, so an idle pool holds no goroutine.
-type threadPool struct {
-	max     int
-	running int
-	queue   []threadJob
-}
-
-func (p *threadPool) submit(l *Loop, j threadJob) {
-	if p.running < p.max {
-		p.start(l, j)
-		return
-	}
-	p.queue = append(p.queue, j)
-}
-
-func (p *threadPool) start(l *Loop, j threadJob) {
-	p.running++
-	l.helpers.Add(1)
-	go func() {
-		defer l.helpers.Done()
-		j.work()
-		l.inbox.post(j, false)
-	}()
-}
-
-// finished frees the slot of a job that came back and starts the next one.
-func (p *threadPool) finished(l *Loop) {
-	p.running--
-	if len(p.queue) > 0 {
-		j := p.queue[0]
-		p.queue[0] = nil
-		p.queue = p.queue[1:]
-		p.start(l, j)
-	}
-}
-
-// unqueue removes j if it has not started, and reports whether it did.
-func (p *threadPool) unqueue(j threadJob) bool {
-	for i, q := range p.queue {
-		if q == j {
-			p.queue = append(p.queue[:i], p.queue[i+1:]...)
-			return true
-		}
-	}
-	return false
 }
