@@ -5,27 +5,44 @@ import (
 	"time"
 )
 
-// How a goroutine off the loop waits for a future, after spinning:
+// How a goroutine off the loop waits for the loop:
 //
 // A goroutine parked in the Go scheduler (on a channel) is woken by the loop
-// into the loop's own P, where it cannot run until another P steals it or the
-// loop gives its P up; on a pinned loop that can take tens of microseconds,
-// more when the other Ps are busy. So a waiter first sleeps in a futex on the
-// future's state word, which the loop wakes with one system call and which
-// resumes the waiter on its own thread. That ties up a thread, so it is
-// bounded in time (sleepBudget) and in number (maxSleepers); after it, or
-// beyond it, the waiter parks on the future's Done channel.
+// into the loop's own P, where it waits until another P steals it or the loop
+// gives its P up; on a pinned loop that can take tens of microseconds. So a
+// waiter first spins, then sleeps in a futex on the future's state word,
+// which the loop wakes with one system call and which resumes the waiter on
+// its own thread. Both hold the waiter's P meanwhile (a thread in a system
+// call keeps its P until the runtime takes it back), so only as many waiters
+// as there are Ps besides the loop's may do so at once: they take a slot with
+// holdSlot. The others, and a waiter past sleepBudget, park on a channel: with
+// many waiters the Ps are busy running them anyway, and a parked goroutine
+// frees its P at once.
 const (
-	sleepBudget = time.Millisecond
+	sleepBudget = 5 * time.Millisecond
 	sleepChunk  = 250 * time.Microsecond
-	maxSleepers = 32
 )
 
+// holdSlot takes one of the slots of waiters that may spin or sleep in a
+// futex, and reports whether it got one; release it with releaseSlot.
+func (l *Loop) holdSlot() bool {
+	if l == nil || l.cfg.schedPark {
+		return false
+	}
+	if l.holders.Add(1) > l.cfg.maxHolders {
+		l.holders.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (l *Loop) releaseSlot() { l.holders.Add(-1) }
+
 // block waits until the future whose state word is state settles, or ctxDone
-// is closed; it reports whether the future settled. done returns the
-// future's Done channel.
-func (l *Loop) block(state *uint32, done func() <-chan struct{}, ctxDone <-chan struct{}) bool {
-	if haveFutex && !l.cfg.schedPark && l.sleep(state, ctxDone) {
+// is closed; it reports whether the future settled. done returns the future's
+// Done channel. With a slot, it sleeps in a futex first.
+func (l *Loop) block(state *uint32, done func() <-chan struct{}, ctxDone <-chan struct{}, slot bool) bool {
+	if slot && haveFutex && l.sleep(state, ctxDone) {
 		return true
 	}
 	if atomic.LoadUint32(state) == futureDone {
@@ -41,10 +58,6 @@ func (l *Loop) block(state *uint32, done func() <-chan struct{}, ctxDone <-chan 
 
 // sleep is block's futex phase. It reports whether the future settled.
 func (l *Loop) sleep(state *uint32, ctxDone <-chan struct{}) bool {
-	defer l.sleepers.Add(-1)
-	if l.sleepers.Add(1) > maxSleepers {
-		return false
-	}
 	for waited := time.Duration(0); waited < sleepBudget; waited += sleepChunk {
 		s := atomic.LoadUint32(state)
 		if s == futureDone {
@@ -93,10 +106,10 @@ func (b *bell) ring() {
 }
 
 // wait blocks until the bell has rung since it returned seen, or ctxDone is
-// closed. A ring may be stale (from before seen): callers re-check their
-// condition.
-func (b *bell) wait(l *Loop, seen uint32, ctxDone <-chan struct{}) {
-	if haveFutex && !l.cfg.schedPark {
+// closed; with a slot (holdSlot), it sleeps in a futex first. A ring may be
+// stale (from before seen): callers re-check their condition.
+func (b *bell) wait(seen uint32, ctxDone <-chan struct{}, slot bool) {
+	if slot && haveFutex {
 		// Dekker with ring: count the sleeper, then look at the word.
 		b.sleepers.Add(1)
 		for waited := time.Duration(0); waited < sleepBudget; waited += sleepChunk {

@@ -95,12 +95,19 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 	// unretrieved: the waiter is about to take it.
 	f.waiting.Add(1)
 	defer f.waiting.Add(-1)
-	if !f.Settled() && !f.l.spinUntil(&f.state) {
+	if f.Settled() {
+		return f.result()
+	}
+	slot := f.l.holdSlot()
+	if slot {
+		defer f.l.releaseSlot()
+	}
+	if !f.l.spinUntil(&f.state, slot) {
 		if f.l.onLoopThread() {
 			var zero T
 			return zero, ErrLoopThread
 		}
-		if !f.l.block(&f.state, f.Done, ctx.Done()) {
+		if !f.l.block(&f.state, f.Done, ctx.Done(), slot) {
 			var zero T
 			return zero, ctx.Err()
 		}

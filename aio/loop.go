@@ -36,8 +36,7 @@ type Loop struct {
 	stepInfo  atomic.Pointer[stepInfo] // the running step, for the watchdog (SlowTask only)
 	statTasks atomic.Int64             // published copy of tasks.n
 	statSteps atomic.Uint64            // published copy of steps
-	spinners  atomic.Int32             // goroutines spinning in spinUntil
-	sleepers  atomic.Int32             // goroutines sleeping in a futex in block
+	holders   atomic.Int32             // waiters holding a slot (holdSlot)
 	started   chan struct{}            // closed once Serve runs
 	done      chan struct{}            // closed when Serve returns
 	err       error                    // what Serve returns; written before done is closed
@@ -434,21 +433,12 @@ func (l *Loop) onLoopThread() bool {
 }
 
 // spinUntil polls a future's state word for up to the loop's spin time and
-// reports whether the future settled. At most maxSpinners goroutines spin at
-// once: on a small machine, more would only take the CPU from each other and
-// from the goroutines they wait for.
-func (l *Loop) spinUntil(state *uint32) bool {
+// reports whether the future settled. Only a waiter with a slot spins.
+func (l *Loop) spinUntil(state *uint32, slot bool) bool {
 	if atomic.LoadUint32(state) == futureDone {
 		return true
 	}
-	if l == nil || l.cfg.spin <= 0 {
-		return false
-	}
-	defer l.spinners.Add(-1)
-	if l.spinners.Add(1) > l.cfg.maxSpinners {
-		return false
-	}
-	return l.spinFor(func() bool { return atomic.LoadUint32(state) == futureDone })
+	return slot && l.spinFor(func() bool { return atomic.LoadUint32(state) == futureDone })
 }
 
 // spinFor polls cond for up to the loop's spin time and reports whether it

@@ -19,7 +19,7 @@ type config struct {
 	slowAfter time.Duration
 	logger    *slog.Logger
 
-	maxSpinners int32 // goroutines that may spin at once waiting for the loop
+	maxHolders int32 // waiters that may spin or sleep in a futex at once (holdSlot)
 }
 
 func newConfig(opts []Option) config {
@@ -40,8 +40,8 @@ func newConfig(opts []Option) config {
 		// the runtime takes it back: park in the scheduler instead.
 		c.spin, c.schedPark = 0, true
 	}
-	// The loop spins on one P; leave the others to waiters, one each.
-	c.maxSpinners = int32(max(1, procs-1))
+	// The loop holds one P; waiters may hold the others, one each.
+	c.maxHolders = int32(max(1, procs-1))
 	return c
 }
 

@@ -174,7 +174,10 @@ func (w *poolWorker) wait() uint32 {
 		return s
 	}
 	l := w.l
-	l.spinFor(func() bool { return atomic.LoadUint32(&w.word) != workerIdle })
+	if l.holdSlot() {
+		l.spinFor(func() bool { return atomic.LoadUint32(&w.word) != workerIdle })
+		l.releaseSlot()
+	}
 	for {
 		s := atomic.LoadUint32(&w.word)
 		if s == workerHasJob || s == workerQuit {

@@ -72,7 +72,11 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 	if !l.inbox.post(f, true) {
 		return zero, ErrClosed
 	}
-	if !l.spinUntil(&f.state) {
+	slot := l.holdSlot()
+	if slot {
+		defer l.releaseSlot()
+	}
+	if !l.spinUntil(&f.state, slot) {
 		// Only a caller about to park pays for the re-entrancy check. On the
 		// loop's own thread the loop cannot have admitted f meanwhile (it is
 		// busy running this very caller), so withdrawing it is race-free.
@@ -80,9 +84,9 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 			f.withdrawn.Store(true)
 			return zero, ErrLoopThread
 		}
-		if !l.block(&f.state, f.Done, ctx.Done()) {
+		if !l.block(&f.state, f.Done, ctx.Done(), slot) {
 			l.postCancel(f, nil, ctx)
-			l.block(&f.state, f.Done, nil)
+			l.block(&f.state, f.Done, nil, slot)
 		}
 	}
 	return f.result()

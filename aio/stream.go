@@ -229,20 +229,28 @@ func (s *Stream[T]) Next(ctx context.Context) ([]T, error) {
 		s.parked = true
 		seen := s.handoffs.Load()
 		s.mu.Unlock()
-		if s.spin(seen) {
-			continue
+		if err := s.await(ctx, seen, rung); err != nil {
+			return nil, err
 		}
-		if s.l.onLoopThread() {
-			return nil, ErrLoopThread
-		}
-		s.bell.wait(s.l, rung, ctx.Done())
 	}
 }
 
-// spin polls for a hand-off or the generator's end for up to the loop's spin
-// time, and reports whether one came.
-func (s *Stream[T]) spin(seen uint64) bool {
-	return s.l.spinFor(func() bool { return s.handoffs.Load() != seen || s.f.Settled() })
+// await waits for a hand-off after seen, a ring of the bell after rung (the
+// generator's end), or ctx's end. With a slot (holdSlot) it spins first, then
+// sleeps in a futex; on the loop's own thread it refuses to wait.
+func (s *Stream[T]) await(ctx context.Context, seen uint64, rung uint32) error {
+	slot := s.l.holdSlot()
+	if slot {
+		defer s.l.releaseSlot()
+		if s.l.spinFor(func() bool { return s.handoffs.Load() != seen || s.f.Settled() }) {
+			return nil
+		}
+	}
+	if s.l.onLoopThread() {
+		return ErrLoopThread
+	}
+	s.bell.wait(rung, ctx.Done(), slot)
+	return nil
 }
 
 // end returns the stream's final error: io.EOF after a clean end.
