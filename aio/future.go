@@ -16,29 +16,31 @@ import (
 // Settling a future synchronizes before every Await, Wait or receive from Done
 // that observes it.
 type Future[T any] struct {
+	// What a round trip through Call touches comes first, so that it spans
+	// as few cache lines as can be: each line the caller and the loop both
+	// touch crosses between their CPUs.
+	state     uint32      // atomic: futurePending, futureSleeping or futureDone; a futex word
+	withdrawn atomic.Bool // Call took it back before the loop admitted it
+	chWanted  atomic.Bool // ch exists: settle must close it
+	retrieved atomic.Bool // its outcome has been, or is being, handed to someone
 	l         *Loop
 	fn        func(*Task) (T, error) // the task's function, for a task's future
 	pctx      context.Context        // the context the task starts with
-	stopWatch func() bool            // stops watching pctx (Spawn)
 	task      *Task                  // loop-owned: the running task, or nil
-
-	state     uint32       // atomic: futurePending, futureSleeping or futureDone; a futex word
-	settling  atomic.Bool  // a settle func has been called (NewFuture)
-	retrieved atomic.Bool  // its outcome has been, or is being, handed to someone
-	withdrawn atomic.Bool  // Call took it back before the loop admitted it
-	waiting   atomic.Int32 // goroutines in Wait
+	stopWatch func() bool            // stops watching pctx (Spawn)
+	pe        *PanicError
 	val       T
 	err       error
-	pe        *PanicError
 
 	// Loop-owned.
 	waiters []*Task  // suspended in Await(f)
 	onDone  []func() // run on the loop when f settles
 
+	settling atomic.Bool   // a settle func has been called (NewFuture)
+	waiting  atomic.Int32  // goroutines in Wait
 	chMu     sync.Mutex    // guards ch and chClosed
 	ch       chan struct{} // closed when f settles; made by Done
 	chClosed bool
-	chWanted atomic.Bool // ch exists: settle must close it
 }
 
 const (
@@ -117,7 +119,9 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 
 // result hands the outcome over: it re-panics a panic and re-raises Goexit.
 func (f *Future[T]) result() (T, error) {
-	f.retrieved.Store(true)
+	if !f.retrieved.Load() {
+		f.retrieved.Store(true)
+	}
 	if f.pe != nil {
 		panic(f.pe)
 	}

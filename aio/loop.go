@@ -36,10 +36,12 @@ type Loop struct {
 	stepInfo  atomic.Pointer[stepInfo] // the running step, for the watchdog (SlowTask only)
 	statTasks atomic.Int64             // published copy of tasks.n
 	statSteps atomic.Uint64            // published copy of steps
+	_         [64]byte                 // keeps holders, written by waiters, off the loop's lines
 	holders   atomic.Int32             // waiters holding a slot (holdSlot)
-	started   chan struct{}            // closed once Serve runs
-	done      chan struct{}            // closed when Serve returns
-	err       error                    // what Serve returns; written before done is closed
+	_         [60]byte
+	started   chan struct{} // closed once Serve runs
+	done      chan struct{} // closed when Serve returns
+	err       error         // what Serve returns; written before done is closed
 	epoch     time.Time
 
 	// Loop-owned.
@@ -451,8 +453,9 @@ func (l *Loop) spinFor(cond func() bool) bool {
 }
 
 // spin polls cond for up to d and reports whether it became true. It looks at
-// the clock every 64 polls and yields the CPU every 256, so that a spinner
-// never holds for long the CPU that whoever it waits for needs. It also stops
+// the clock every 64 polls and yields the CPU every 4096 (some microseconds),
+// so that a spinner never holds for long the CPU that whoever it waits for
+// needs, yet rarely sits in the system call when what it waits for happens. It also stops
 // after one poll per nanosecond of d, in case the clock stands still (as it
 // does in a testing/synctest bubble while goroutines run).
 func spin(d time.Duration, cond func() bool) bool {
@@ -465,7 +468,7 @@ func spin(d time.Duration, cond func() bool) bool {
 			if time.Since(start) >= d || i >= int(d) {
 				return false
 			}
-			if i%256 == 0 {
+			if i%4096 == 0 {
 				osYield()
 			}
 		}
