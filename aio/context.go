@@ -49,7 +49,7 @@ func (t *Task) endContext(err, cause error) {
 		// The context it derives from is done, and the goroutine that ended
 		// it is cancelling its children right now: wait for that, briefly,
 		// so that no await returns the error before the context is done.
-		if !spin(deadlineGrace, func() bool { return t.ctx.Err() != nil }) {
+		if !spin(deadlineGrace, func() bool { return t.ctx.Err() != nil }, nil) {
 			t.cancelCtx(cause) // Err is then context.Canceled, Cause the deadline
 		}
 		return

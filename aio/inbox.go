@@ -100,8 +100,8 @@ func (q *inbox) drain() []item {
 }
 
 // spinFor polls for work for up to d and reports whether some arrived.
-func (q *inbox) spinFor(d time.Duration) bool {
-	return d > 0 && spin(d, q.pending.Load)
+func (q *inbox) spinFor(d time.Duration, every *atomic.Int32) bool {
+	return d > 0 && spin(d, q.pending.Load, every)
 }
 
 // park blocks the loop until work is posted or, if timeout >= 0, timeout has

@@ -27,22 +27,23 @@ type Loop struct {
 
 	inbox inbox // work posted from other goroutines
 
-	state     atomic.Int32             // a loopState
-	tid       atomic.Int64             // OS thread of a pinned loop, once it runs
-	goid      atomic.Uint64            // id of the loop goroutine, once it runs
-	stepping  atomic.Bool              // task steps may be running (set around each batch)
-	stepG     atomic.Uint64            // goid of the coroutine running a step (unpinned or SlowTask)
-	stepSeq   atomic.Uint64            // counts steps (SlowTask only)
-	stepInfo  atomic.Pointer[stepInfo] // the running step, for the watchdog (SlowTask only)
-	statTasks atomic.Int64             // published copy of tasks.n
-	statSteps atomic.Uint64            // published copy of steps
-	_         [64]byte                 // keeps holders, written by waiters, off the loop's lines
-	holders   atomic.Int32             // waiters holding a slot (holdSlot)
-	_         [60]byte
-	started   chan struct{} // closed once Serve runs
-	done      chan struct{} // closed when Serve returns
-	err       error         // what Serve returns; written before done is closed
-	epoch     time.Time
+	state      atomic.Int32             // a loopState
+	tid        atomic.Int64             // OS thread of a pinned loop, once it runs
+	goid       atomic.Uint64            // id of the loop goroutine, once it runs
+	stepping   atomic.Bool              // task steps may be running (set around each batch)
+	stepG      atomic.Uint64            // goid of the coroutine running a step (unpinned or SlowTask)
+	stepSeq    atomic.Uint64            // counts steps (SlowTask only)
+	stepInfo   atomic.Pointer[stepInfo] // the running step, for the watchdog (SlowTask only)
+	statTasks  atomic.Int64             // published copy of tasks.n
+	statSteps  atomic.Uint64            // published copy of steps
+	_          [64]byte                 // keeps holders, written by waiters, off the loop's lines
+	holders    atomic.Int32             // waiters holding a slot (holdSlot)
+	yieldEvery atomic.Int32             // how often spinners yield the CPU (see spin)
+	_          [56]byte
+	started    chan struct{} // closed once Serve runs
+	done       chan struct{} // closed when Serve returns
+	err        error         // what Serve returns; written before done is closed
+	epoch      time.Time
 
 	// Loop-owned.
 	current   atomic.Pointer[Task] // the task whose step runs; atomic so misuse checks from any goroutine are race-free
@@ -89,6 +90,7 @@ func NewLoop(opts ...Option) *Loop {
 	l.inbox.init(l.cfg.schedPark)
 	l.threads.max = l.cfg.workers
 	l.trackG = l.cfg.unpinned || l.cfg.slowAfter > 0
+	l.yieldEvery.Store(maxYieldEvery)
 	return l
 }
 
@@ -236,7 +238,7 @@ func (l *Loop) idleWait() {
 		return
 	}
 	if spin := l.cfg.spin; spin > 0 && (timeout < 0 || timeout > spin) {
-		if l.inbox.spinFor(spin) {
+		if l.inbox.spinFor(spin, &l.yieldEvery) {
 			return
 		}
 		if timeout > 0 {
@@ -449,31 +451,57 @@ func (l *Loop) spinFor(cond func() bool) bool {
 	if l == nil || l.cfg.spin <= 0 {
 		return false
 	}
-	return spin(l.cfg.spin, cond)
+	return spin(l.cfg.spin, cond, &l.yieldEvery)
 }
 
 // spin polls cond for up to d and reports whether it became true. It looks at
-// the clock every 64 polls and yields the CPU every 4096 (some microseconds),
-// so that a spinner never holds for long the CPU that whoever it waits for
-// needs, yet rarely sits in the system call when what it waits for happens. It also stops
-// after one poll per nanosecond of d, in case the clock stands still (as it
-// does in a testing/synctest bubble while goroutines run).
-func spin(d time.Duration, cond func() bool) bool {
+// the clock every 64 polls. It also yields the CPU now and then, so that a
+// spinner never holds for long a CPU that whoever it waits for needs: every
+// yieldEvery polls (adapted in *every, if not nil). When a yield takes long,
+// another thread ran on this CPU (the one waited for, on a crowded machine):
+// yields then come sooner, down to every 64 polls; when they return at once,
+// later, up to every 4096, so that on a machine with CPUs to spare a spinner
+// rarely sits in the system call when what it waits for happens. It also
+// stops after one poll per nanosecond of d, in case the clock stands still (as
+// it does in a testing/synctest bubble while goroutines run).
+func spin(d time.Duration, cond func() bool, every *atomic.Int32) bool {
+	yieldEvery := int32(maxYieldEvery)
+	if every != nil {
+		yieldEvery = every.Load()
+	}
 	start := time.Now()
+	next := int(yieldEvery)
 	for i := 1; ; i++ {
 		if cond() {
 			return true
 		}
-		if i%64 == 0 {
-			if time.Since(start) >= d || i >= int(d) {
-				return false
+		if i%64 != 0 {
+			continue
+		}
+		now := time.Now()
+		if now.Sub(start) >= d || i >= int(d) {
+			return false
+		}
+		if i >= next {
+			osYield()
+			if time.Since(now) > crowdedYield {
+				yieldEvery = max(minYieldEvery, yieldEvery/4)
+			} else {
+				yieldEvery = min(maxYieldEvery, yieldEvery*2)
 			}
-			if i%4096 == 0 {
-				osYield()
+			if every != nil {
+				every.Store(yieldEvery)
 			}
+			next = i + int(yieldEvery)
 		}
 	}
 }
+
+const (
+	minYieldEvery = 64
+	maxYieldEvery = 4096
+	crowdedYield  = 2 * time.Microsecond // a yield this long let another thread run
+)
 
 // noteUnretrieved keeps a panicked future until the loop closes, so that a
 // panic nobody retrieves is reported then. Futures whose panic was retrieved
