@@ -74,10 +74,11 @@
 // The loop runs on one goroutine locked to its OS thread (unless created with
 // [aio.Unpinned]), so every task step, every Enter and Exit and every
 // generator step runs on that one thread. [Run] blocks the calling goroutine
-// until its task ends, waiting first with a short spin, so that a round trip
-// to the loop costs about a microsecond rather than the tens of microseconds a
-// locked thread's channel hop costs. Calling a blocking function of this
-// package from inside a task would deadlock; it returns [aio.ErrLoopThread].
+// until its task ends, waiting first with a short spin and then in a futex the
+// loop wakes directly, so that a round trip to the pinned loop costs one to
+// two microseconds where a locked thread's channel hop costs 14 to 23 (see
+// bench/README.md). Calling a blocking function of this package from inside a
+// task would deadlock; it returns [aio.ErrLoopThread].
 //
 // # Cancellation
 //
