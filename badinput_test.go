@@ -42,7 +42,7 @@ func relRunBadCases(t *testing.T, tests []relBadCase, setup func(t *testing.T) *
 			var p any
 			go func() {
 				defer close(done)
-				p = relCatch(func() { err = tt.call(relContext(t), r, &ran) })
+				p = relCatch(func() { err = tt.call(testContext(t), r, &ran) })
 			}()
 			relAwait(t, done, tt.name)
 			if p != nil {
@@ -116,7 +116,7 @@ func relInTask(ctx context.Context, r *threadrunner.Runner, fn func(t *aio.Task)
 
 // relStarted returns a new runner whose loop runs, closed when the test ends.
 func relStarted(t *testing.T) *threadrunner.Runner {
-	r := relNewRunner(t)
+	r := newRunner(t)
 	relServesOn(t, r)
 	return r
 }
@@ -197,14 +197,14 @@ func TestBadInputNil(t *testing.T) {
 
 func TestBadInputTypedNilResource(t *testing.T) {
 	leaktest.Check(t)
-	r := relNewRunner(t)
+	r := newRunner(t)
 	// A nil *relResource is a non-nil aio.Resource: its Enter dereferences
 	// nil on the loop. That panic must come back to the caller, not crash
 	// the loop.
 	var res *relResource
 	ran := false
 	p := relCatch(func() {
-		_ = threadrunner.With(relContext(t), r, res, func(int) error {
+		_ = threadrunner.With(testContext(t), r, res, func(int) error {
 			ran = true
 			return nil
 		})
@@ -359,7 +359,7 @@ func TestBadInputNilContext(t *testing.T) {
 				if cerr != nil {
 					return fmt.Errorf("Close() after Shutdown(nil) = %v; want nil", cerr)
 				}
-			case <-time.After(relWatchdog):
+			case <-time.After(testTimeout):
 				return fmt.Errorf("Close() after Shutdown(nil) hung")
 			}
 			return err
@@ -371,7 +371,7 @@ func TestBadInputNilContext(t *testing.T) {
 		t.Cleanup(func() {
 			select {
 			case <-relClose(r):
-			case <-time.After(relWatchdog):
+			case <-time.After(testTimeout):
 				t.Errorf("Close() hung")
 			}
 		})
@@ -425,7 +425,7 @@ func TestBadInputAfterClose(t *testing.T) {
 				if started {
 					res = &relResource{id: 1}
 					var err error
-					if _, release, err = threadrunner.Open(relContext(t), r, res); err != nil {
+					if _, release, err = threadrunner.Open(testContext(t), r, res); err != nil {
 						t.Fatalf("Open() = %v; want nil", err)
 					}
 				}
@@ -509,7 +509,7 @@ func TestBadInputYieldAfterStop(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			leaktest.Check(t)
-			r := relNewRunner(t, tt.opts...)
+			r := newRunner(t, tt.opts...)
 			relCheckYieldAfterStop(t, r)
 			relServesOn(t, r)
 		})

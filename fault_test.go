@@ -21,7 +21,7 @@ import (
 func relFaultRunner(t *testing.T, opts ...aio.Option) (*threadrunner.Runner, *relRecorder) {
 	t.Helper()
 	rec := &relRecorder{}
-	return relNewRunner(t, append([]aio.Option{aio.Logger(slog.New(rec))}, opts...)...), rec
+	return newRunner(t, append([]aio.Option{aio.Logger(slog.New(rec))}, opts...)...), rec
 }
 
 // relBystander starts a call, from another goroutine, that waits on the
@@ -29,7 +29,7 @@ func relFaultRunner(t *testing.T, opts ...aio.Option) (*threadrunner.Runner, *re
 // fails t unless it got exactly its own result: no fault leaked into it.
 func relBystander(t *testing.T, r *threadrunner.Runner) (check func()) {
 	t.Helper()
-	ctx := relContext(t)
+	ctx := testContext(t)
 	release := make(chan struct{})
 	started := make(chan struct{})
 	type outcome struct {
@@ -60,7 +60,7 @@ func relBystander(t *testing.T, r *threadrunner.Runner) (check func()) {
 			if o.p != nil || o.v != 42 || o.err != nil {
 				t.Errorf("bystander Run() = %v, %v, panic %v; want 42, nil, no panic", o.v, o.err, o.p)
 			}
-		case <-time.After(relWatchdog):
+		case <-time.After(testTimeout):
 			t.Fatalf("the bystander never returned; goroutines:\n%s", relDump())
 		}
 	}
@@ -118,7 +118,7 @@ func TestFault(t *testing.T) {
 }
 
 func relFaultTaskPanic(t *testing.T, r *threadrunner.Runner) {
-	p := relCatch(func() { _, _ = threadrunner.Run(relContext(t), r, relPanickingTask) })
+	p := relCatch(func() { _, _ = threadrunner.Run(testContext(t), r, relPanickingTask) })
 	pe := relPanicError(t, p)
 	if v, ok := pe.Value.(*relFaultValue); !ok || v.where != "task" {
 		t.Errorf("Run() panicked with %v; want the task's panic", pe.Value)
@@ -127,8 +127,8 @@ func relFaultTaskPanic(t *testing.T, r *threadrunner.Runner) {
 		t.Errorf("the panic's stack does not name the task:\n%s", pe.Stack)
 	}
 	// A submitted task's panic comes out of Wait.
-	f := threadrunner.Submit(relContext(t), r, relPanickingTask)
-	p = relCatch(func() { _, _ = f.Wait(relContext(t)) })
+	f := threadrunner.Submit(testContext(t), r, relPanickingTask)
+	p = relCatch(func() { _, _ = f.Wait(testContext(t)) })
 	if pe := relPanicError(t, p); pe.Value.(*relFaultValue).where != "task" {
 		t.Errorf("Wait() panicked with %v; want the task's panic", pe.Value)
 	}
@@ -140,20 +140,20 @@ func relFaultEnterPanic(t *testing.T, r *threadrunner.Runner) {
 		call func(res *relResource) error
 	}{
 		{"With", func(res *relResource) error {
-			return threadrunner.With(relContext(t), r, res, func(int) error {
+			return threadrunner.With(testContext(t), r, res, func(int) error {
 				t.Error("With ran its body after Enter panicked")
 				return nil
 			})
 		}},
 		{"Open", func(res *relResource) error {
-			_, release, err := threadrunner.Open(relContext(t), r, res)
+			_, release, err := threadrunner.Open(testContext(t), r, res)
 			if release != nil {
 				t.Error("Open returned a release after Enter panicked")
 			}
 			return err
 		}},
 		{"Keep", func(res *relResource) error {
-			_, err := threadrunner.Keep(relContext(t), r, res)
+			_, err := threadrunner.Keep(testContext(t), r, res)
 			return err
 		}},
 	}
@@ -178,7 +178,7 @@ func relFaultEnterPanic(t *testing.T, r *threadrunner.Runner) {
 func relFaultExitPanic(t *testing.T, r *threadrunner.Runner) {
 	want := &relFaultValue{"Exit"}
 	res := &relResource{id: 1, exitPanic: want}
-	err := threadrunner.With(relContext(t), r, res, func(int) error { return nil })
+	err := threadrunner.With(testContext(t), r, res, func(int) error { return nil })
 	var pe *aio.PanicError
 	if !errors.As(err, &pe) || pe.Value != want {
 		t.Errorf("With() = %v; want an error holding Exit's *aio.PanicError", err)
@@ -188,7 +188,7 @@ func relFaultExitPanic(t *testing.T, r *threadrunner.Runner) {
 	}
 
 	res = &relResource{id: 2, exitPanic: want}
-	_, release, err := threadrunner.Open(relContext(t), r, res)
+	_, release, err := threadrunner.Open(testContext(t), r, res)
 	if err != nil {
 		t.Fatalf("Open() = %v; want nil", err)
 	}
@@ -220,7 +220,7 @@ func relFaultGeneratorPanic(t *testing.T, r *threadrunner.Runner) {
 	}
 	var got []int
 	p := relCatch(func() {
-		for v, err := range threadrunner.Iter(relContext(t), r, seq, threadrunner.BatchSize(3)) {
+		for v, err := range threadrunner.Iter(testContext(t), r, seq, threadrunner.BatchSize(3)) {
 			if err != nil {
 				t.Errorf("Iter yielded error %v; want values, then a panic", err)
 			}
@@ -242,7 +242,7 @@ func relFaultBodyPanic(t *testing.T, r *threadrunner.Runner) {
 	want := &relFaultValue{"body"}
 	res := &relResource{id: 1}
 	p := relCatch(func() {
-		_ = threadrunner.With(relContext(t), r, res, func(int) error { panic(want) })
+		_ = threadrunner.With(testContext(t), r, res, func(int) error { panic(want) })
 	})
 	if p != any(want) {
 		t.Errorf("With() panicked with %v; want the body's own panic value %v", p, want)
@@ -258,7 +258,7 @@ func relFaultBodyPanic(t *testing.T, r *threadrunner.Runner) {
 
 func relFaultToThreadPanic(t *testing.T, r *threadrunner.Runner) {
 	p := relCatch(func() {
-		_, _ = threadrunner.Run(relContext(t), r, func(t *aio.Task) (int, error) {
+		_, _ = threadrunner.Run(testContext(t), r, func(t *aio.Task) (int, error) {
 			return aio.ToThread(t, relPanickingToThread)
 		})
 	})
@@ -270,7 +270,7 @@ func relFaultToThreadPanic(t *testing.T, r *threadrunner.Runner) {
 		t.Errorf("the panic's stack does not name the ToThread function:\n%s", pe.Stack)
 	}
 	// The task can also recover it itself.
-	v, err := threadrunner.Run(relContext(t), r, func(t *aio.Task) (v string, err error) {
+	v, err := threadrunner.Run(testContext(t), r, func(t *aio.Task) (v string, err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				v = "recovered " + p.(*aio.PanicError).Value.(*relFaultValue).where
@@ -300,7 +300,7 @@ func relAwaitingExit(awaited *error) *relResource {
 func relFaultExitAwaitsCancelled(t *testing.T, r *threadrunner.Runner) {
 	var awaited error // loop-owned
 	res := relAwaitingExit(&awaited)
-	ctx, cancel := context.WithCancel(relContext(t))
+	ctx, cancel := context.WithCancel(testContext(t))
 	inBody := make(chan struct{})
 	go func() {
 		<-inBody
@@ -334,7 +334,7 @@ func relFaultExitAwaitsClose(t *testing.T, _ *threadrunner.Runner) {
 	var awaited error // loop-owned
 	res := relAwaitingExit(&awaited)
 	inBody := make(chan struct{})
-	f := threadrunner.Submit(relContext(t), r, func(t *aio.Task) (int, error) {
+	f := threadrunner.Submit(testContext(t), r, func(t *aio.Task) (int, error) {
 		return 0, aio.With(t, res, func(int) error {
 			close(inBody)
 			return aio.Sleep(t, time.Hour)
@@ -348,10 +348,10 @@ func relFaultExitAwaitsClose(t *testing.T, _ *threadrunner.Runner) {
 		if err != nil {
 			t.Errorf("Close() = %v; want nil", err)
 		}
-	case <-time.After(relWatchdog):
+	case <-time.After(testTimeout):
 		t.Fatalf("Close hung on an Exit that awaits; goroutines:\n%s", relDump())
 	}
-	if _, err := f.Wait(relContext(t)); !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
+	if _, err := f.Wait(testContext(t)); !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
 		t.Errorf("Wait() = %v; want ErrClosed and context.Canceled", err)
 	}
 	if err := res.check(); err != nil || res.enters != 1 {
@@ -375,7 +375,7 @@ func TestFaultExitPanicsDuringClose(t *testing.T) {
 		{id: 4, ledger: ledger},
 	}
 	for _, p := range res {
-		if _, err := threadrunner.Keep(relContext(t), r, p); err != nil {
+		if _, err := threadrunner.Keep(testContext(t), r, p); err != nil {
 			t.Fatalf("Keep(%d) = %v; want nil", p.id, err)
 		}
 	}
@@ -416,7 +416,7 @@ func TestFaultExitAwaitsPastShutdownDeadline(t *testing.T) {
 	r := threadrunner.New()
 	var awaited error // loop-owned
 	res := relAwaitingExit(&awaited)
-	if _, err := threadrunner.Keep(relContext(t), r, res); err != nil {
+	if _, err := threadrunner.Keep(testContext(t), r, res); err != nil {
 		t.Fatalf("Keep() = %v; want nil", err)
 	}
 	l := r.Loop()
@@ -437,9 +437,9 @@ func TestFaultExitAwaitsPastShutdownDeadline(t *testing.T) {
 func TestFaultTaskNeverAwaits(t *testing.T) {
 	leaktest.Check(t)
 	rec := &relRecorder{}
-	r := relNewRunner(t, aio.SlowTask(20*time.Millisecond, slog.New(rec)))
+	r := newRunner(t, aio.SlowTask(20*time.Millisecond, slog.New(rec)))
 	check := relBystander(t, r)
-	ctx := relContext(t)
+	ctx := testContext(t)
 	h := relNewHogger(rec, "")
 	hog := threadrunner.Submit(ctx, r, h.hog)
 	relAwait(t, h.hogging, "the hog to start")
@@ -479,7 +479,7 @@ func TestFaultPanicOnCloseReachesOnlyItsCaller(t *testing.T) {
 	const callers = 16
 	rec := &relRecorder{}
 	r := threadrunner.New(aio.Logger(slog.New(rec)))
-	ctx := relContext(t)
+	ctx := testContext(t)
 	var started atomic.Int32
 	allStarted := make(chan struct{})
 	panics := make(chan any, callers)
@@ -505,7 +505,7 @@ func TestFaultPanicOnCloseReachesOnlyItsCaller(t *testing.T) {
 			if pe := relPanicError(t, p); !strings.HasPrefix(pe.Value.(*relFaultValue).where, "caller ") {
 				t.Errorf("Run() panicked with %v; want its task's panic", pe.Value)
 			}
-		case <-time.After(relWatchdog):
+		case <-time.After(testTimeout):
 			t.Fatalf("a caller never returned; goroutines:\n%s", relDump())
 		}
 	}

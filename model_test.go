@@ -229,7 +229,7 @@ func relWantOnly(what string, got error, want ...error) error {
 }
 
 func (m *relMachine) step(op relOp) error {
-	ctx, cancel := context.WithTimeout(context.Background(), relWatchdog)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	switch op.kind {
 	case relOpOpen, relOpKeep:

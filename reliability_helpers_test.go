@@ -21,38 +21,14 @@ import (
 // bad input). Every name starts with rel so that they never clash with the
 // other tests of the package.
 
-// relWatchdog bounds every wait of the reliability tests that would hang if
-// the library were broken, so that they fail with a goroutine dump instead.
-// It is never what a test asserts: a healthy run ends long before it.
-const relWatchdog = 30 * time.Second
-
-// relContext returns a context that ends after relWatchdog, or when the test
-// ends.
-func relContext(t testing.TB) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), relWatchdog)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// relNewRunner returns a runner that is closed when the test ends; Close must
-// then return nil. Call leaktest.Check before it.
-func relNewRunner(t testing.TB, opts ...aio.Option) *threadrunner.Runner {
-	t.Helper()
-	r := threadrunner.New(opts...)
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("Close() = %v; want nil", err)
-		}
-	})
-	return r
-}
+// They use the shared helpers of helpers_test.go: testTimeout, testContext
+// and newRunner.
 
 // relServesOn fails t unless a plain Run on r still works: the loop survived
 // whatever the test did to it.
 func relServesOn(t *testing.T, r *threadrunner.Runner) {
 	t.Helper()
-	v, err := threadrunner.Run(relContext(t), r, func(*aio.Task) (string, error) { return "still serving", nil })
+	v, err := threadrunner.Run(testContext(t), r, func(*aio.Task) (string, error) { return "still serving", nil })
 	if v != "still serving" || err != nil {
 		t.Errorf("Run() afterwards = %q, %v; want %q, nil", v, err, "still serving")
 	}
@@ -94,7 +70,7 @@ func relAwait(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-ch:
-	case <-time.After(relWatchdog):
+	case <-time.After(testTimeout):
 		t.Fatalf("timed out waiting for %s; goroutines:\n%s", what, relDump())
 	}
 }
@@ -319,7 +295,7 @@ func relCheckYieldAfterStop(t *testing.T, r *threadrunner.Runner) {
 	g := &relIgnoringStop{}
 	var got []int
 	p := relCatch(func() {
-		for v, err := range threadrunner.Iter(relContext(t), r, g.seq, threadrunner.BatchSize(8)) {
+		for v, err := range threadrunner.Iter(testContext(t), r, g.seq, threadrunner.BatchSize(8)) {
 			if err != nil {
 				t.Errorf("Iter yielded error %v; want values, then a panic", err)
 				return
@@ -384,13 +360,13 @@ func (h *relHogger) reported(w relRecord) bool {
 
 // relBusy holds the loop without awaiting: it busy-waits at least 60ms, and
 // until rec holds a record for which reported is true (bounded by
-// relWatchdog, so that a library that never warns fails rather than hangs).
+// testTimeout, so that a library that never warns fails rather than hangs).
 //
 //go:noinline
 func relBusy(rec *relRecorder, reported func(relRecord) bool) {
 	start := time.Now()
 	for time.Since(start) < 60*time.Millisecond || !slices.ContainsFunc(rec.list(), reported) {
-		if time.Since(start) > relWatchdog {
+		if time.Since(start) > testTimeout {
 			return
 		}
 	}

@@ -38,7 +38,7 @@ func TestSlowTaskWarning(t *testing.T) {
 			leaktest.Check(t)
 			rec := &relRecorder{}
 			r := threadrunner.New(aio.SlowTask(threshold, slog.New(rec)), aio.Name("slow-loop"))
-			ctx := relContext(t)
+			ctx := testContext(t)
 			if tt.warm {
 				relServesOn(t, r)
 			}
@@ -82,7 +82,7 @@ func TestSlowTaskFastTasksNotReported(t *testing.T) {
 	const threshold = 200 * time.Millisecond
 	rec := &relRecorder{}
 	r := threadrunner.New(aio.SlowTask(threshold, slog.New(rec)))
-	ctx := relContext(t)
+	ctx := testContext(t)
 	for i := range 50 {
 		if v, err := threadrunner.Run(ctx, r, func(*aio.Task) (int, error) { return i, nil }); v != i || err != nil {
 			t.Fatalf("Run() = %v, %v; want %d, nil", v, err, i)
@@ -133,7 +133,7 @@ func TestSlowTaskReportedWhenStepEnds(t *testing.T) {
 	const threshold = time.Millisecond
 	rec := &relRecorder{}
 	r := threadrunner.New(aio.SlowTask(threshold, slog.New(rec)))
-	ctx := relContext(t)
+	ctx := testContext(t)
 	endReports := 0
 	for i := 0; i < 500 && endReports == 0; i++ {
 		name := fmt.Sprintf("step-%d", i)
@@ -153,7 +153,7 @@ func TestSlowTaskReportedWhenStepEnds(t *testing.T) {
 		// wait for at least one.
 		tag := "(" + name + ")"
 		var blocking, ended []relRecord
-		deadline := time.Now().Add(relWatchdog)
+		deadline := time.Now().Add(testTimeout)
 		for {
 			blocking, ended = rec.find(relBlockingMsg, "task", tag), rec.find(relStepEndedMsg, "task", tag)
 			if len(blocking)+len(ended) > 0 || time.Now().After(deadline) {

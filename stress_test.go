@@ -173,14 +173,14 @@ func relStressRun(t *testing.T, opts []aio.Option) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(d + relWatchdog):
+	case <-time.After(d + testTimeout):
 		var stuck []string
 		for i := range calls {
 			if c := calls[i].Load(); c != nil {
 				stuck = append(stuck, fmt.Sprintf("worker %d: %s (call %d) for %v", i, c.op, c.id, time.Since(c.began)))
 			}
 		}
-		t.Fatalf("calls hung (watchdog %v):\n%s\n\ngoroutines:\n%s", relWatchdog, strings.Join(stuck, "\n"), relDump())
+		t.Fatalf("calls hung (watchdog %v):\n%s\n\ngoroutines:\n%s", testTimeout, strings.Join(stuck, "\n"), relDump())
 	}
 	for range 2 {
 		if err := <-closeErrs; err != nil {
@@ -611,7 +611,7 @@ var errRelWatchdog = errors.New("watchdog: Wait did not return")
 
 // relWait waits for f, bounded by the watchdog.
 func relWait[T any](f *aio.Future[T]) (T, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), relWatchdog)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	v, err := f.Wait(ctx)
 	if ctx.Err() != nil && !f.Settled() {
