@@ -278,6 +278,9 @@ func (l *Loop) step(t *Task) {
 		l.stepG.Store(0)
 	}
 	l.current.Store(nil)
+	if len(l.threads.submitted) > 0 {
+		l.threads.dispatch(l)
+	}
 	switch w.state {
 	case workerFinished:
 		w.task = nil

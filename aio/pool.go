@@ -20,11 +20,12 @@ type threadJob interface {
 // the loop starts or readies lands in the loop's own run queue, where a busy
 // pinned loop leaves it waiting.) The pool is loop-owned but for goids.
 type threadPool struct {
-	max     int
-	workers []*poolWorker // every worker started
-	idle    []*poolWorker // workers waiting for a job
-	queue   []threadJob   // jobs waiting for a worker
-	running int           // jobs handed out and not yet back
+	max       int
+	workers   []*poolWorker // every worker started
+	idle      []*poolWorker // workers waiting for a job
+	queue     []threadJob   // jobs waiting for a worker
+	submitted []threadJob   // jobs submitted during the current step
+	running   int           // jobs handed out and not yet back
 
 	goidsMu sync.Mutex      // guards goids
 	goids   map[uint64]bool // the workers' goroutines, for Shutdown's check
@@ -46,9 +47,26 @@ const (
 	workerQuit
 )
 
-// submit runs j on an idle worker, on a new worker if the pool may grow, or
+// submit queues j, to be handed out by dispatch once the submitting task's
+// step is over: a job that started at once could run while the task it
+// belongs to still runs, and see it as running.
+func (p *threadPool) submit(j threadJob) {
+	p.submitted = append(p.submitted, j)
+}
+
+// dispatch hands out the jobs submitted during the step that just ended. It
+// runs on the loop, between steps.
+func (p *threadPool) dispatch(l *Loop) {
+	for i, j := range p.submitted {
+		p.start(l, j)
+		p.submitted[i] = nil
+	}
+	p.submitted = p.submitted[:0]
+}
+
+// start runs j on an idle worker, on a new worker if the pool may grow, or
 // queues it.
-func (p *threadPool) submit(l *Loop, j threadJob) {
+func (p *threadPool) start(l *Loop, j threadJob) {
 	switch {
 	case len(p.idle) > 0:
 		w := p.idle[len(p.idle)-1]
@@ -84,6 +102,12 @@ func (p *threadPool) finished(w *poolWorker) {
 
 // unqueue removes j if it has not started, and reports whether it did.
 func (p *threadPool) unqueue(j threadJob) bool {
+	for i, q := range p.submitted {
+		if q == j {
+			p.submitted = append(p.submitted[:i], p.submitted[i+1:]...)
+			return true
+		}
+	}
 	for i, q := range p.queue {
 		if q == j {
 			p.queue = append(p.queue[:i], p.queue[i+1:]...)

@@ -24,7 +24,7 @@ func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
 	}
 	l := t.l
 	j := &threadCall[T]{fn: fn, t: t, ctx: t.context()}
-	l.threads.submit(l, j)
+	l.threads.submit(j)
 	for !j.done {
 		t.suspend("ToThread")
 		if t.cancelErr != nil && l.threads.unqueue(j) {
