@@ -107,23 +107,6 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// within runs fn on a goroutine of its own and fails t if it has not
-// returned after testTimeout: for calls that would hang, rather than fail,
-// if the library were broken. The goroutine of a call that hung is leaked.
-func within(t testing.TB, what string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	select {
-	case <-done:
-	case <-time.After(testTimeout):
-		t.Fatalf("%s hung", what)
-	}
-}
-
 // logBuffer collects what a slog.Logger writes, from any goroutine.
 type logBuffer struct {
 	mu  sync.Mutex // guards buf

@@ -68,24 +68,24 @@ func (w *worker) record(k Kind, what, why string) {
 }
 
 // protect calls fn and returns its results, or the value it panicked with.
-func protect[T any](fn func() (T, error)) (v T, err error, p any) {
+func protect[T any](fn func() (T, error)) (v T, p any, err error) {
 	defer func() { p = recover() }()
 	v, err = fn()
-	return v, err, nil
+	return v, nil, err
 }
 
 // timedRun is threadrunner.Run with its latency recorded.
-func timedRun[T any](w *worker, ctx context.Context, fn func(*aio.Task) (T, error)) (T, error, any) {
+func timedRun[T any](w *worker, ctx context.Context, fn func(*aio.Task) (T, error)) (T, any, error) {
 	start := time.Now()
-	v, err, p := protect(func() (T, error) { return threadrunner.Run(ctx, w.s.r, fn) })
+	v, p, err := protect(func() (T, error) { return threadrunner.Run(ctx, w.s.r, fn) })
 	w.lat.add(time.Since(start))
-	return v, err, p
+	return v, p, err
 }
 
 func (w *worker) runValue() {
 	x := w.rng.IntN(1 << 20)
 	yield := x%4 == 0
-	v, err, p := timedRun(w, context.Background(), func(t *aio.Task) (int, error) {
+	v, p, err := timedRun(w, context.Background(), func(t *aio.Task) (int, error) {
 		if yield {
 			if err := aio.Sleep(t, 0); err != nil {
 				return 0, err
@@ -98,7 +98,7 @@ func (w *worker) runValue() {
 }
 
 func (w *worker) runError() {
-	_, err, p := timedRun(w, context.Background(), func(*aio.Task) (int, error) {
+	_, p, err := timedRun(w, context.Background(), func(*aio.Task) (int, error) {
 		return 0, fmt.Errorf("wrapped: %w", errOwn)
 	})
 	k, why := classify(err, p, false, allowed{own: true}, w.s.closing.Load(), panicValue{})
@@ -108,7 +108,7 @@ func (w *worker) runError() {
 func (w *worker) runPanic() {
 	w.ids++
 	pv := panicValue{w.ids}
-	_, err, p := timedRun(w, context.Background(), func(*aio.Task) (int, error) {
+	_, p, err := timedRun(w, context.Background(), func(*aio.Task) (int, error) {
 		panic(pv)
 	})
 	k, why := classify(err, p, false, allowed{panic: true}, w.s.closing.Load(), pv)
@@ -120,7 +120,7 @@ func (w *worker) runDeadline() {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Microsecond+rand.N(500*time.Microsecond))
 	defer cancel()
 	sleep := rand.N(600 * time.Microsecond)
-	v, err, p := timedRun(w, ctx, func(t *aio.Task) (int, error) {
+	v, p, err := timedRun(w, ctx, func(t *aio.Task) (int, error) {
 		if err := aio.Sleep(t, sleep); err != nil {
 			return 0, err
 		}
@@ -144,7 +144,7 @@ func (w *worker) submitCancel() {
 		time.Sleep(rand.N(200 * time.Microsecond))
 	}
 	f.Cancel()
-	v, err, p := protect(func() (int, error) { return f.Wait(ctx) })
+	v, p, err := protect(func() (int, error) { return f.Wait(ctx) })
 	k, why := classify(err, p, v == x, allowed{ctx: true}, w.s.closing.Load(), panicValue{})
 	w.record(k, "Submit + Cancel", why)
 }
@@ -168,7 +168,7 @@ func (w *worker) iterBreak() {
 	}
 	got := 0
 	var iterErr error
-	_, _, p := protect(func() (struct{}, error) {
+	_, p, _ := protect(func() (struct{}, error) {
 		for v, err := range threadrunner.Iter(context.Background(), w.s.r, seq) {
 			if err != nil {
 				iterErr = err
