@@ -106,16 +106,7 @@ func (tr *tour) transient(ctx context.Context) error {
 	tr.p.Printf("1. Run on a transient loop, twice (asyncio.run -> aio.Run)")
 	var hops []hop
 	for range 2 {
-		h, err := aio.Run(ctx, func(t *aio.Task) (hop, error) {
-			// The seed's main(): async with ClientSession() as session: do_stuff(session)
-			var h hop
-			err := aio.With(t, NewSession("per-run", tr.p, &tr.tally), func(s *Session) error {
-				var err error
-				h, err = s.Get(t, tr.url)
-				return err
-			})
-			return h, err
-		})
+		h, err := aio.Run(ctx, tr.main)
 		if err != nil {
 			return err
 		}
@@ -128,6 +119,18 @@ func (tr *tour) transient(ctx context.Context) error {
 	tr.p.Printf("   -> two loops (%d, then %d): each aio.Run makes a loop, runs it on the calling goroutine, and closes it\n",
 		hops[0].Loop, hops[1].Loop)
 	return nil
+}
+
+// main is the seed's main(): async with ClientSession() as session:
+// do_stuff(session).
+func (tr *tour) main(t *aio.Task) (hop, error) {
+	var h hop
+	err := aio.With(t, NewSession("per-run", tr.p, &tr.tally), func(s *Session) error {
+		var err error
+		h, err = s.Get(t, tr.url)
+		return err
+	})
+	return h, err
 }
 
 // withRunner runs the steps that share one long-lived runner, and closes it.
@@ -158,15 +161,7 @@ func (tr *tour) longLivedLoop(ctx context.Context, r *threadrunner.Runner) error
 	tr.p.Printf("2. A long-lived loop (asyncio.Runner -> threadrunner.New, threadrunner.Run twice)")
 	var hops []hop
 	for range 2 {
-		h, err := threadrunner.Run(ctx, r, func(t *aio.Task) (hop, error) {
-			var h hop
-			err := aio.With(t, NewSession("per-run", tr.p, &tr.tally), func(s *Session) error {
-				var err error
-				h, err = s.Get(t, tr.url)
-				return err
-			})
-			return h, err
-		})
+		h, err := threadrunner.Run(ctx, r, tr.main)
 		if err != nil {
 			return err
 		}
