@@ -3,10 +3,11 @@ package aio
 import (
 	"bytes"
 	"fmt"
-	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/threadrunner/threadrunner/internal/goid"
 )
 
 // watchSlowSteps starts the watchdog of [SlowTask]: a goroutine that looks at
@@ -91,15 +92,7 @@ func (l *Loop) reportSlowStep(info *stepInfo) {
 // goroutineStack returns the stack of goroutine id, taken from a dump of all
 // goroutines, or a note saying it could not be found.
 func goroutineStack(id uint64) string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	buf := goid.Stacks()
 	head := []byte("goroutine " + strconv.FormatUint(id, 10) + " [")
 	i := bytes.Index(buf, head)
 	if i < 0 {

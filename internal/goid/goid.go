@@ -1,4 +1,5 @@
-// Package goid tells goroutines apart, for checks off the hot path.
+// Package goid tells goroutines apart and reads their stacks, for checks and
+// reports off the hot path.
 package goid
 
 import "runtime"
@@ -18,4 +19,18 @@ func Get() uint64 {
 		id = id*10 + uint64(c-'0')
 	}
 	return id
+}
+
+// Stacks returns the stack traces of all goroutines, as runtime.Stack prints
+// them: one block per goroutine, blocks separated by a blank line. It stops
+// the world while it takes them.
+func Stacks() []byte {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }

@@ -5,11 +5,12 @@ package leaktest
 
 import (
 	"bytes"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/threadrunner/threadrunner/internal/goid"
 )
 
 // Timeout is how long Check waits for goroutines to exit before it reports
@@ -48,7 +49,7 @@ func Snapshot() map[uint64]bool { return ids(stacks()) }
 func Leaked(before map[uint64]bool) []string {
 	var leaked []string
 	for _, g := range stacks() {
-		id := goid(g)
+		id := idOf(g)
 		if before[id] || ignored(g) {
 			continue
 		}
@@ -58,17 +59,8 @@ func Leaked(before map[uint64]bool) []string {
 }
 
 func stacks() []string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	var gs []string
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+	for _, g := range bytes.Split(goid.Stacks(), []byte("\n\n")) {
 		if len(g) > 0 {
 			gs = append(gs, string(g))
 		}
@@ -79,12 +71,12 @@ func stacks() []string {
 func ids(gs []string) map[uint64]bool {
 	m := make(map[uint64]bool, len(gs))
 	for _, g := range gs {
-		m[goid(g)] = true
+		m[idOf(g)] = true
 	}
 	return m
 }
 
-func goid(g string) uint64 {
+func idOf(g string) uint64 {
 	s := strings.TrimPrefix(g, "goroutine ")
 	i := strings.IndexByte(s, ' ')
 	if i < 0 {
