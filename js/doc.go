@@ -1,0 +1,2 @@
+// Package js runs JavaScript (goja) on a threadrunner loop.
+package js

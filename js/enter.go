@@ -1,0 +1,128 @@
+package js
+
+import (
+	"context"
+	"slices"
+
+	"github.com/dop251/goja"
+	"github.com/threadrunner/threadrunner/aio"
+)
+
+// An entry is one entry into JavaScript from Go: a call, a script, a promise
+// settled or a timer fired. Entries nest when Go code that JavaScript called
+// enters again; only the outermost one is watched for interrupts.
+type entry struct {
+	// ctx is the context of the Go code the entry works for: its end
+	// interrupts the JavaScript, and Go async functions that the JavaScript
+	// starts are cancelled with it (see Async).
+	ctx context.Context
+}
+
+// run runs fn, which calls into vm.rt, as an entry into JavaScript, on the
+// loop. It is the one way into the runtime, and it guards it:
+//
+//   - If t is not nil, fn runs under aio.NoAwait: an await by t inside
+//     the JavaScript (in a Go function it called) panics with a clear
+//     message instead of suspending t in the middle of the runtime, which
+//     would corrupt it.
+//   - When ctx ends while the outermost entry runs, the JavaScript is
+//     interrupted (vm.rt.Interrupt) and fn's error says so, unwrapping to
+//     ctx's error. The runtime stays usable.
+//   - A panic in fn (in Go code JavaScript called) is recovered and
+//     returned as a *aio.PanicError; callers re-panic it where someone
+//     waits, or log it.
+//   - Promises rejected with no handler by the time the outermost entry
+//     ends (its microtasks have run by then) are reported.
+//
+// fn's goja errors come back as *Error.
+func (vm *VM) run(t *aio.Task, ctx context.Context, fn func() error) (err error) {
+	if err := vm.check(); err != nil {
+		return err
+	}
+	e := &entry{ctx: ctx}
+	outer := vm.cur
+	vm.cur = e
+	var stop func() bool
+	if outer == nil {
+		vm.mu.Lock()
+		vm.running = e
+		vm.mu.Unlock()
+		if ctx.Done() != nil {
+			stop = context.AfterFunc(ctx, func() { vm.interrupt(e) })
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = aio.AsPanicError(p)
+		}
+		vm.cur = outer
+		if outer != nil {
+			return
+		}
+		if stop != nil {
+			stop()
+		}
+		vm.mu.Lock()
+		vm.running = nil
+		vm.rt.ClearInterrupt() // an interrupt that came too late for the JavaScript it meant
+		vm.mu.Unlock()
+		vm.reportRejections()
+	}()
+	if t == nil {
+		err = fn()
+	} else {
+		noAwait(t, func() { err = fn() })
+	}
+	if err != nil {
+		err = vm.asError(err)
+	}
+	return err
+}
+
+// interrupt stops the JavaScript of e, if e is still the outermost entry
+// running. It runs on the goroutine that ended e's context.
+func (vm *VM) interrupt(e *entry) {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	if vm.running == e {
+		vm.rt.Interrupt(e.ctx.Err())
+	}
+}
+
+// entryContext returns the context of the entry running now, or the VM's own
+// when none runs (a callback from Go code that holds no caller's context).
+func (vm *VM) entryContext() context.Context {
+	if vm.cur != nil && vm.cur.ctx != nil {
+		return vm.cur.ctx
+	}
+	return vm.ctx
+}
+
+// track is the runtime's promise rejection tracker: it notes promises
+// rejected with no handler, and forgets them when a handler comes.
+func (vm *VM) track(p *goja.Promise, op goja.PromiseRejectionOperation) {
+	switch op {
+	case goja.PromiseRejectionReject:
+		vm.unhandled = append(vm.unhandled, p)
+	case goja.PromiseRejectionHandle:
+		vm.handled(p)
+	}
+}
+
+// handled forgets p as an unhandled rejection: Go code took its reason.
+func (vm *VM) handled(p *goja.Promise) {
+	if i := slices.Index(vm.unhandled, p); i >= 0 {
+		vm.unhandled = slices.Delete(vm.unhandled, i, i+1)
+	}
+}
+
+// reportRejections reports the promises still rejected with no handler at
+// the end of an outermost entry.
+func (vm *VM) reportRejections() {
+	for len(vm.unhandled) > 0 {
+		p := vm.unhandled[0]
+		vm.unhandled = vm.unhandled[1:]
+		vm.logError("unhandled promise rejection", vm.reason(p.Result()))
+	}
+	vm.unhandled = nil
+}

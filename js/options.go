@@ -1,0 +1,121 @@
+package js
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/dop251/goja"
+	"github.com/threadrunner/threadrunner/aio"
+)
+
+// An Option configures a [VM]: pass it to [New].
+type Option interface {
+	apply(*config) error
+}
+
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+type config struct {
+	name        string
+	logger      *slog.Logger // nil: the loop's
+	onRejection func(*Error) // nil: log it
+	client      *http.Client
+	setup       []func(vm *VM, rt *goja.Runtime) error // scripts and Setup functions, in order
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{name: "js", client: http.DefaultClient}
+	var errs []error
+	for _, o := range opts {
+		if o == nil {
+			errs = append(errs, fmt.Errorf("%w: js: nil Option", aio.ErrInvalid))
+			continue
+		}
+		errs = append(errs, o.apply(&c))
+	}
+	return c, errors.Join(errs...)
+}
+
+// Script runs src, named name in stack traces, when the VM is made, after
+// the built-ins (console, timers, fetch) are installed and in the order the
+// options are given. If it throws, entering the VM fails with its *[Error].
+func Script(name, src string) Option {
+	return optionFunc(func(c *config) error {
+		c.setup = append(c.setup, func(vm *VM, rt *goja.Runtime) error {
+			prg, err := goja.Compile(name, src, false)
+			if err != nil {
+				return err
+			}
+			_, err = rt.RunProgram(prg)
+			return err
+		})
+		return nil
+	})
+}
+
+// Setup calls fn on the loop when the VM is made, in the order the options
+// are given (scripts included), to define globals with rt.Set, Go functions
+// among them (see [Async]). If fn returns an error, entering the VM fails
+// with it. fn must not await: it runs inside the VM, like a Go function
+// called from JavaScript.
+func Setup(fn func(vm *VM, rt *goja.Runtime) error) Option {
+	return optionFunc(func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("%w: js: Setup with a nil function", aio.ErrInvalid)
+		}
+		c.setup = append(c.setup, fn)
+		return nil
+	})
+}
+
+// Logger sets where console.* writes and where unhandled rejections and
+// uncaught errors of timer callbacks are reported (unless [OnRejection] is
+// given). The default is the loop's logger ([aio.Logger]).
+func Logger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: js: nil Logger", aio.ErrInvalid)
+		}
+		c.logger = l
+		return nil
+	})
+}
+
+// OnRejection sets the function that hears of every promise rejected with no
+// handler once the JavaScript that rejected it has run (its microtasks
+// included), and of every error thrown by a timer or microtask callback that
+// nobody catches. fn runs on the loop and must not block or await. The
+// default logs them, with their stack, to the logger at level Error.
+func OnRejection(fn func(err *Error)) Option {
+	return optionFunc(func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("%w: js: OnRejection with a nil function", aio.ErrInvalid)
+		}
+		c.onRejection = fn
+		return nil
+	})
+}
+
+// HTTPClient sets the client fetch sends its requests with (default
+// http.DefaultClient).
+func HTTPClient(client *http.Client) Option {
+	return optionFunc(func(c *config) error {
+		if client == nil {
+			return fmt.Errorf("%w: js: nil HTTPClient", aio.ErrInvalid)
+		}
+		c.client = client
+		return nil
+	})
+}
+
+// Name names the VM in its log records (default "js").
+func Name(name string) Option {
+	return optionFunc(func(c *config) error {
+		c.name = name
+		return nil
+	})
+}
