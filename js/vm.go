@@ -37,16 +37,16 @@ type VM struct {
 	running *entry
 
 	// Loop-owned: read and written only by code on the VM's loop.
-	rt       *goja.Runtime
-	ctx      context.Context // the VM's life: from Enter until Exit
-	cancel   context.CancelFunc
-	cur      *entry          // the innermost entry running, or nil
+	rt        *goja.Runtime
+	ctx       context.Context // the VM's life: from Enter until Exit
+	cancel    context.CancelFunc
+	cur       *entry          // the innermost entry running, or nil
 	unhandled []*goja.Promise // rejected with no handler during the outermost entry
-	waiters  waiters         // Go code waiting for a promise
-	tasks    tasks           // Go async functions still running
-	timers   timers          // pending setTimeout and setInterval calls
-	bodies   bodies          // fetch response bodies not yet closed
-	builtins builtins        // functions of the prelude that Go calls
+	waiters   waiters         // Go code waiting for a promise
+	tasks     tasks           // Go async functions still running
+	timers    timers          // pending setTimeout and setInterval calls
+	bodies    bodies          // fetch response bodies not yet closed
+	builtins  builtins        // functions of the prelude that Go calls
 }
 
 // New returns a resource that makes a VM on the loop when entered and closes
