@@ -16,6 +16,8 @@ type entry struct {
 	// interrupts the JavaScript, and Go async functions that the JavaScript
 	// starts are cancelled with it (see Async).
 	ctx context.Context
+
+	interrupted bool // the runtime was interrupted for it; guarded by VM.mu
 }
 
 // run runs fn, which calls into vm.rt, as an entry into JavaScript, on the
@@ -27,7 +29,7 @@ type entry struct {
 //     would corrupt it.
 //   - When ctx ends while the outermost entry runs, the JavaScript is
 //     interrupted (vm.rt.Interrupt) and fn's error says so, unwrapping to
-//     ctx's error. The runtime stays usable.
+//     ctx's error. The runtime stays usable (see repairIdle).
 //   - A panic in fn (in Go code JavaScript called) is recovered and
 //     returned as a *aio.PanicError; callers re-panic it where someone
 //     waits, or log it.
@@ -65,7 +67,12 @@ func (vm *VM) run(t *aio.Task, ctx context.Context, fn func() error) (err error)
 		vm.mu.Lock()
 		vm.running = nil
 		vm.rt.ClearInterrupt() // an interrupt that came too late for the JavaScript it meant
+		interrupted := e.interrupted
 		vm.mu.Unlock()
+		if interrupted && !repairIdle(vm.rt) {
+			vm.log.Error("js: an interrupt left the runtime unusable, and this version of goja cannot be repaired: the VM is closed", "vm", vm.cfg.name)
+			vm.closed.Store(true)
+		}
 		vm.reportRejections()
 	}()
 	if t == nil {
@@ -86,6 +93,7 @@ func (vm *VM) interrupt(e *entry) {
 	defer vm.mu.Unlock()
 	if vm.running == e {
 		vm.rt.Interrupt(e.ctx.Err())
+		e.interrupted = true
 	}
 }
 

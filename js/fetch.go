@@ -65,7 +65,7 @@ func (req *request) send(t *aio.Task, hreq *http.Request) (any, error) {
 	resp, err := aio.ToThread(t, func(ctx context.Context) (*http.Response, error) {
 		stop := context.AfterFunc(ctx, req.cancel) // the calling JavaScript gave up
 		defer stop()
-		return vm.cfg.client.Do(hreq)
+		return vm.client.Do(hreq)
 	})
 	if err != nil {
 		req.close()

@@ -66,14 +66,21 @@ func (h Handle) resolve(vm *VM) (v, this goja.Value, err error) {
 	if h.vm != vm {
 		return nil, nil, errForeign(h)
 	}
-	v = h.v
+	v, this = h.v, goja.Undefined()
+	path := h.path
 	if v == nil {
-		v = vm.rt.GlobalObject()
+		if len(path) == 0 {
+			return vm.rt.GlobalObject(), this, nil
+		}
+		// Runtime.Get sees the script's let and const bindings too.
+		if v = vm.rt.Get(path[0]); v == nil {
+			v = goja.Undefined()
+		}
+		path = path[1:]
 	}
-	this = goja.Undefined()
-	for i, name := range h.path {
+	for i, name := range path {
 		if goja.IsUndefined(v) || goja.IsNull(v) {
-			return nil, nil, fmt.Errorf("js: %s: %s is %v", h, strings.Join(h.path[:i], "."), v)
+			return nil, nil, fmt.Errorf("js: %s: %s is %v", h, strings.Join(h.path[:len(h.path)-len(path)+i], "."), v)
 		}
 		this = v
 		v = v.ToObject(vm.rt).Get(name)

@@ -21,14 +21,14 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 
 type config struct {
 	name        string
-	logger      *slog.Logger // nil: the loop's
-	onRejection func(*Error) // nil: log it
-	client      *http.Client
+	logger      *slog.Logger                           // nil: the loop's
+	onRejection func(*Error)                           // nil: log it
+	client      *http.Client                           // nil: a client of the VM's own, whose idle connections Exit closes
 	setup       []func(vm *VM, rt *goja.Runtime) error // scripts and Setup functions, in order
 }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{name: "js", client: http.DefaultClient}
+	c := config{name: "js"}
 	var errs []error
 	for _, o := range opts {
 		if o == nil {
@@ -100,8 +100,9 @@ func OnRejection(fn func(err *Error)) Option {
 	})
 }
 
-// HTTPClient sets the client fetch sends its requests with (default
-// http.DefaultClient).
+// HTTPClient sets the client fetch sends its requests with. By default each
+// VM has a client of its own (a clone of http.DefaultTransport), whose idle
+// connections its Exit closes; a client given here is the caller's to close.
 func HTTPClient(client *http.Client) Option {
 	return optionFunc(func(c *config) error {
 		if client == nil {

@@ -2,6 +2,7 @@ package js
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner/aio"
@@ -121,7 +122,7 @@ func (vm *VM) await(v goja.Value, done func(goja.Value, error)) error {
 		done(v, nil)
 		return nil
 	}
-	if obj.ClassName() == "Promise" {
+	if obj.ExportType() == promiseType {
 		if p, ok := obj.Export().(*goja.Promise); ok {
 			switch p.State() {
 			case goja.PromiseStateFulfilled:
@@ -162,6 +163,8 @@ func (vm *VM) await(v goja.Value, done func(goja.Value, error)) error {
 	}
 	return nil
 }
+
+var promiseType = reflect.TypeFor[*goja.Promise]()
 
 // A waiter is a Go wait for a pending thenable.
 type waiter struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -25,9 +26,11 @@ import (
 // Symbol.asyncIterator and Symbol.asyncDispose, which goja lacks. Go structs
 // cross with the field names of their json tags. A VM must not be copied.
 type VM struct {
-	loop *aio.Loop
-	cfg  config
-	log  *slog.Logger
+	loop      *aio.Loop
+	cfg       config
+	log       *slog.Logger
+	client    *http.Client // fetch's
+	ownClient bool         // client is the VM's: Exit closes its idle connections
 
 	closed atomic.Bool // Exit has begun: new entries fail with ErrClosed
 
@@ -77,9 +80,13 @@ func (r *resource) Enter(t *aio.Task) (*VM, error) {
 	if r.vm != nil {
 		return nil, fmt.Errorf("%w: js: the resource from New was entered twice; call New for each VM", aio.ErrInvalid)
 	}
-	vm := &VM{loop: t.Loop(), cfg: r.cfg, log: r.cfg.logger}
+	vm := &VM{loop: t.Loop(), cfg: r.cfg, log: r.cfg.logger, client: r.cfg.client}
 	if vm.log == nil {
 		vm.log = vm.loop.Logger()
+	}
+	if vm.client == nil {
+		vm.ownClient = true
+		vm.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
 	vm.ctx, vm.cancel = context.WithCancel(context.WithoutCancel(t.Context()))
 	vm.rt = goja.New()
@@ -122,6 +129,9 @@ func (vm *VM) close(t *aio.Task) {
 	vm.tasks.cancelAll(t)
 	vm.bodies.closeAll()
 	vm.cancel()
+	if vm.ownClient {
+		vm.client.CloseIdleConnections()
+	}
 }
 
 // Loop returns the loop the VM is bound to. It is safe to call from any
