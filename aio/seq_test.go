@@ -110,7 +110,7 @@ func TestStreamBatches(t *testing.T) {
 	// A generator that never awaits hands over full batches only (and the
 	// rest at its end): one hand-off per batch, not per value.
 	const n, batch = 1000, 64
-	s := aio.OpenStream(testContext(t), l, count(n, 0, nil), batch, 2)
+	s := aio.OpenStream(testContext(t), l, count(n, 0, nil), aio.BatchSize(batch), aio.Buffer(2))
 	defer s.Close()
 	vs, sizes, err := drain(t, s)
 	if err != io.EOF {
@@ -136,7 +136,7 @@ func TestStreamDefaults(t *testing.T) {
 	leaktest.Check(t)
 	l := startLoop(t)
 
-	s := aio.OpenStream(testContext(t), l, count(1000, 0, nil), 0, -1)
+	s := aio.OpenStream(testContext(t), l, count(1000, 0, nil), aio.Buffer(-1))
 	defer s.Close()
 	vs, sizes, err := drain(t, s)
 	if err != io.EOF || !slices.Equal(vs, ints(1000)) {
@@ -167,7 +167,7 @@ func TestStreamFlushesWhenGeneratorAwaits(t *testing.T) {
 		yield(3)
 		return nil
 	}
-	s := aio.OpenStream(testContext(t), l, gen, 100, 4)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(100), aio.Buffer(4))
 	defer s.Close()
 	b, err := s.Next(testContext(t))
 	if err != nil || !slices.Equal(b, []int{0, 1, 2}) {
@@ -197,7 +197,7 @@ func TestStreamBackPressure(t *testing.T) {
 			}
 		}
 	}
-	s := aio.OpenStream(testContext(t), l, gen, batch, buffer)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(batch), aio.Buffer(buffer))
 	defer s.Close()
 
 	// Unread, the generator stops once the buffer and its own batch are
@@ -256,7 +256,7 @@ func TestStreamCloseStopsGenerator(t *testing.T) {
 				c.stopped = true
 				return nil
 			}
-			s := aio.OpenStream(testContext(t), l, gen, 1, 1)
+			s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
 			if _, err := s.Next(testContext(t)); err != nil {
 				t.Fatalf("Next() = %v; want a batch", err)
 			}
@@ -291,7 +291,7 @@ func TestStreamCtxEndsGenerator(t *testing.T) {
 		sleepErr.Store(&err)
 		return err
 	}
-	s := aio.OpenStream(ctx, l, gen, 10, 1)
+	s := aio.OpenStream(ctx, l, gen, aio.BatchSize(10), aio.Buffer(1))
 	defer s.Close()
 	if b, err := s.Next(testContext(t)); err != nil || !slices.Equal(b, []int{1}) {
 		t.Fatalf("Next() = %v, %v; want [1]", b, err)
@@ -318,7 +318,7 @@ func TestStreamNextCtxBoundsOnlyTheWait(t *testing.T) {
 		yield(v)
 		return nil
 	}
-	s := aio.OpenStream(testContext(t), l, gen, 10, 1)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(10), aio.Buffer(1))
 	defer s.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -335,7 +335,7 @@ func TestStreamErrorLast(t *testing.T) {
 	leaktest.Check(t)
 	l := startLoop(t)
 
-	s := aio.OpenStream(testContext(t), l, count(10, 3, errGen), 4, 1)
+	s := aio.OpenStream(testContext(t), l, count(10, 3, errGen), aio.BatchSize(4), aio.Buffer(1))
 	defer s.Close()
 	vs, _, err := drain(t, s)
 	if !slices.Equal(vs, ints(10)) || err != errGen {
@@ -361,7 +361,7 @@ func TestStreamPanic(t *testing.T) {
 
 	// Next hands over the values, then re-panics; Close does not again.
 	panicking = make(chan struct{})
-	s := aio.OpenStream(testContext(t), l, gen, 1, 4)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(4))
 	var vs []int
 	p := recoverPanic(func() {
 		for {
@@ -384,7 +384,7 @@ func TestStreamPanic(t *testing.T) {
 
 	// Closed without reading to the end, Close re-panics.
 	panicking = make(chan struct{})
-	s = aio.OpenStream(testContext(t), l, gen, 1, 4)
+	s = aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(4))
 	<-panicking
 	if pe := panicError(t, recoverPanic(func() { s.Close() })); pe.Value != "gen boom" {
 		t.Errorf("Close() panicked with %v; want %q", pe.Value, "gen boom")
@@ -403,7 +403,7 @@ func TestStreamGeneratorYieldsAfterStop(t *testing.T) {
 			yield(i)
 		}
 	}
-	s := aio.OpenStream(testContext(t), l, gen, 1, 1)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
 	if _, err := s.Next(testContext(t)); err != nil {
 		t.Fatalf("Next() = %v; want a batch", err)
 	}
@@ -416,7 +416,7 @@ func TestStreamGeneratorYieldsAfterStop(t *testing.T) {
 func TestStreamOfClosedLoop(t *testing.T) {
 	leaktest.Check(t)
 	l := aio.Start()
-	s := aio.OpenStream(testContext(t), l, count(3, 0, nil), 0, 0)
+	s := aio.OpenStream(testContext(t), l, count(3, 0, nil))
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
 	}

@@ -63,7 +63,7 @@ func TestToThreadLeavesLoopFree(t *testing.T) {
 func TestToThreadWorkersBound(t *testing.T) {
 	for _, tt := range []struct {
 		give, want int
-	}{{2, 2}, {0, 1}, {-3, 1}} {
+	}{{2, 2}, {1, 1}} {
 		t.Run(fmt.Sprintf("Workers(%d)", tt.give), func(t *testing.T) {
 			leaktest.Check(t)
 			l := startLoop(t, aio.Workers(tt.give))
