@@ -46,12 +46,12 @@ type taskRun struct {
 	life      *lifetime // ctx is this resource's lifetime context, while Enter runs
 
 	// Interruption (see interruptNow): loop-owned.
-	interruptible bool   // a stream's generator: its awaits may be interrupted
-	interrupt     error  // the error the await in progress returns, once
-	onInterrupt   func() // ends what the await in progress waits for (ToThread)
-	live      taskLink  // in the loop's list of live tasks
-	sib       taskLink  // in the parent's children
-	children  taskList  // live tasks started by Go from this one
+	interruptible bool     // a stream's generator: its awaits may be interrupted
+	interrupt     error    // the error the await in progress returns, once
+	onInterrupt   func()   // ends what the await in progress waits for (ToThread)
+	live          taskLink // in the loop's list of live tasks
+	sib           taskLink // in the parent's children
+	children      taskList // live tasks started by Go from this one
 }
 
 type taskState uint8
