@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -400,5 +403,67 @@ func TestCloseNeverServed(t *testing.T) {
 	case <-l.Done():
 	default:
 		t.Errorf("Done() of a loop closed before it served is not closed")
+	}
+}
+
+// TestIdleLoopHoldsNoResult checks that once a call has returned and its
+// result is dropped, an idle loop keeps nothing of it reachable.
+func TestIdleLoopHoldsNoResult(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+	type big struct{ b [1 << 20]byte }
+	collected := make(chan struct{})
+	func() {
+		v := call(t, l, func(*aio.Task) (*big, error) { return new(big), nil })
+		runtime.AddCleanup(v, func(chan struct{}) { close(collected) }, collected)
+	}()
+	waitFor(t, "the dropped result to be collected while the loop idles", func() bool {
+		runtime.GC()
+		select {
+		case <-collected:
+			return true
+		default:
+			return false
+		}
+	})
+}
+
+// TestSlowTaskLoggerCallsRun checks that a SlowTask report whose handler
+// calls back into the loop (Run from the logger) is refused with
+// ErrLoopThread where it would deadlock, pinned or not, and that the loop
+// serves on.
+func TestSlowTaskLoggerCallsRun(t *testing.T) {
+	for _, opts := range [][]aio.Option{nil, {aio.Unpinned()}} {
+		t.Run(fmt.Sprintf("%d options", len(opts)), func(t *testing.T) {
+			leaktest.Check(t)
+			var l *aio.Loop
+			var mu sync.Mutex
+			var errs []error
+			logger := slog.New(recordFunc(func(slog.Record) {
+				_, err := aio.Call(context.Background(), l, func(*aio.Task) (int, error) { return 1, nil })
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}))
+			l = startLoop(t, append(opts, aio.SlowTask(time.Millisecond), aio.Logger(logger))...)
+			watchdog(t, "a slow step whose report calls Run", func() {
+				call(t, l, func(*aio.Task) (int, error) { time.Sleep(10 * time.Millisecond); return 0, nil })
+				waitFor(t, "the report", func() bool {
+					mu.Lock()
+					defer mu.Unlock()
+					return len(errs) > 0
+				})
+			})
+			checkLoopServes(t, l)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, err := range errs {
+				// The watchdog's goroutine may call Run; the loop's own
+				// thread must be refused.
+				if err != nil && !errors.Is(err, aio.ErrLoopThread) {
+					t.Errorf("Run from the slow-task logger = %v; want nil or ErrLoopThread", err)
+				}
+			}
+		})
 	}
 }

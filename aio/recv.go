@@ -18,6 +18,7 @@ func Recv[T any](t *Task, ch <-chan T) (T, bool, error) {
 		return v, ok, nil
 	default:
 	}
+	t.mustSuspend("Recv") // before the helper starts
 	l := t.l
 	r := &recvOp[T]{t: t, stop: make(chan struct{})}
 	l.helpers.Add(1)

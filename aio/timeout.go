@@ -51,6 +51,7 @@ func Shield(t *Task, grace time.Duration, fn func(*Task) error) error {
 // and waits for it even if t is cancelled meanwhile, so that no child
 // outlives the call.
 func runBounded[T any](t *Task, fn func(*Task) (T, error), opts childOpts) (T, error) {
+	t.mustSuspend("Timeout or Shield") // before the child starts
 	f := goChild(t, fn, opts)
 	if child := f.task; child != nil {
 		// The child's context enforces the deadline; the loop hears of it

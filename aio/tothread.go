@@ -28,6 +28,7 @@ func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
 	if err := t.awaitErr(); err != nil {
 		return zero, err
 	}
+	t.mustSuspend("ToThread") // before the job is submitted
 	l := t.l
 	j := &threadCall[T]{fn: fn, t: t, ctx: t.context()}
 	if t.interruptible {
