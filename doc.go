@@ -91,21 +91,25 @@
 //
 // A task's panic never kills the loop. It is re-panicked in the goroutine that
 // waits for the task, as a *aio.PanicError that holds the value and the
-// task's stack.
+// task's stack. panic(nil) and runtime.Goexit are caught too, in every piece
+// of user code the library calls; a Goexit goes on in the waiter.
 //
 // # Resources
 //
 // [With], [Open] and [Keep] run Enter and Exit on the loop and the body in the
 // caller's goroutine. Exit runs exactly once whatever the body does, sees how
 // it ended, and has its error joined to the body's; a body's panic goes on
-// after Exit. Close exits what is still entered, last entered first.
+// after Exit. What Enter made with its task's context stays usable until
+// Exit has returned. Close exits what is still entered, last entered first,
+// as do closes of the runner's loop made directly.
 //
 // # Iterators
 //
 // [Iter] runs an async generator on the loop and hands its values to the
 // ranging goroutine in batches, one thread hop per batch, with back-pressure.
-// Breaking out, a context's end and Close stop the generator, whose cleanup
-// runs on the loop before the range loop ends.
+// Breaking out stops the generator without cancelling it: its cleanup runs,
+// and may await, on the loop before the range loop ends. A context's end and
+// Close cancel it.
 //
 // # Shutdown
 //

@@ -437,7 +437,7 @@ func TestFaultExitAwaitsPastShutdownDeadline(t *testing.T) {
 func TestFaultTaskNeverAwaits(t *testing.T) {
 	leaktest.Check(t)
 	rec := &relRecorder{}
-	r := newRunner(t, aio.SlowTask(20*time.Millisecond, slog.New(rec)))
+	r := newRunner(t, aio.SlowTask(20*time.Millisecond), aio.Logger(slog.New(rec)))
 	check := relBystander(t, r)
 	ctx := testContext(t)
 	h := relNewHogger(rec, "")

@@ -4,29 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/fault"
 )
 
-// resources tracks the resources a runner has entered and not yet exited, so
-// that Close can exit them. It is loop-owned: only tasks on the runner's loop
-// touch it, so entering, releasing and closing are ordered by the loop and
-// each resource is exited exactly once.
-type resources struct {
-	entered []*entry // in order of entry
-	sealed  bool     // Close has exited them all; later entries exit at once
-}
-
-// An entry is one entered resource.
+// An entry is one resource entered through the runner: its exit, and its
+// place among the loop's close hooks. Both are loop-owned.
 type entry struct {
-	exit func(t *aio.Task, how error) error
-	kept bool // entered by Keep, for the runner's life
+	exit   func(t *aio.Task, how error) error // from aio.Enter; runs Exit once
+	remove func() bool                        // takes the close hook back
 }
 
-// enter enters res on the loop and registers it. If the runner is closing,
-// the resource is exited again at once and the result is ErrClosed.
+// enter enters res on the loop and registers its exit as a close hook of the
+// loop, so that whoever closes the loop exits it: a kept resource's Exit then
+// sees nil (the end of its life), an open one's aio.ErrClosed. If the loop is
+// closing already, the resource is exited again at once and the result is
+// ErrClosed.
 func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool) (T, *entry, error) {
 	var zero T
 	if res == nil {
@@ -38,17 +34,19 @@ func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool
 	}
 	var e *entry
 	v, err := aio.Call(ctx, l, func(t *aio.Task) (T, error) {
-		v, err := res.Enter(t)
+		v, exit, err := aio.Enter(t, res)
 		if err != nil {
 			return v, err
 		}
-		e = &entry{exit: res.Exit, kept: kept}
-		if r.res.sealed {
-			exitErr := callExit(t, e, aio.ErrClosed)
-			e = nil
-			return zero, errors.Join(aio.ErrClosed, exitErr)
+		var atClose error = aio.ErrClosed
+		if kept {
+			atClose = nil
 		}
-		r.res.entered = append(r.res.entered, e)
+		remove, err := aio.OnClose(t, func(t *aio.Task) error { return exit(t, atClose) })
+		if err != nil {
+			return zero, errors.Join(err, exit(t, aio.ErrClosed))
+		}
+		e = &entry{exit: exit, remove: remove}
 		return v, nil
 	})
 	if err != nil && e != nil {
@@ -59,62 +57,37 @@ func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool
 	return v, e, err
 }
 
-// release exits e unless Close has exited it already, in which case it
-// returns ErrClosed. The exit runs with ctx's values but not its cancellation,
-// so that a block that ended because ctx did still cleans up.
+// release exits e unless Close has taken it to exit, in which case it
+// returns ErrClosed. The exit runs with ctx's values but not its
+// cancellation, so that a block that ended because ctx did still cleans up.
+// A panic in Exit panics in the caller.
 func (r *Runner) release(ctx context.Context, e *entry, how error) error {
-	l := r.loop.Load()
-	_, err := aio.Call(context.WithoutCancel(ctx), l, func(t *aio.Task) (struct{}, error) {
-		i := slices.Index(r.res.entered, e)
-		if i < 0 {
+	_, err := aio.Call(context.WithoutCancel(ctx), r.loop.Load(), func(t *aio.Task) (struct{}, error) {
+		if !e.remove() {
 			return struct{}{}, aio.ErrClosed
 		}
-		r.res.entered = slices.Delete(r.res.entered, i, i+1)
-		return struct{}{}, callExit(t, e, how)
+		return struct{}{}, e.exit(t, how)
 	})
 	return err
-}
-
-// exitAll exits every entered resource, last entered first, and seals the
-// set so that later entries are exited at once. A kept resource's Exit sees
-// nil, the end of its life; one still open by With or Open sees ErrClosed.
-func (rs *resources) exitAll(t *aio.Task) error {
-	var errs []error
-	for len(rs.entered) > 0 {
-		n := len(rs.entered) - 1
-		e := rs.entered[n]
-		rs.entered = rs.entered[:n]
-		var how error
-		if !e.kept {
-			how = aio.ErrClosed
-		}
-		errs = append(errs, callExit(t, e, how))
-	}
-	rs.sealed = true
-	return errors.Join(errs...)
-}
-
-// callExit runs e's Exit in t and turns a panic into a *aio.PanicError, so
-// that one failing Exit does not skip the others.
-func callExit(t *aio.Task, e *entry, how error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = aio.AsPanicError(p)
-		}
-	}()
-	return e.exit(t, how)
 }
 
 // With enters res on the runner's loop, runs body in the calling goroutine
 // with the entered value, and exits res on the loop (the seed's wrap_context).
 // If Enter fails, With returns its error and neither body nor Exit runs.
 // Otherwise Exit runs exactly once, whatever body does: it sees nil, body's
-// error, or a *aio.PanicError, and With returns errors.Join(bodyErr, exitErr);
-// if body panics, the panic goes on after Exit. Exit gets ctx's values but not
-// its cancellation, so a block cut short by ctx still cleans up; if the runner
+// error, or a *aio.PanicError, and With returns errors.Join(bodyErr, exitErr).
+// What Enter made with its task's context stays usable until Exit has
+// returned (see [aio.Resource]). Exit gets ctx's values but not its
+// cancellation, so a block cut short by ctx still cleans up; if the runner
 // closes while body runs, Close exits res and With's result includes
-// [aio.ErrClosed]. With is safe to call from any goroutine; from the loop's
-// own thread it returns [aio.ErrLoopThread].
+// [aio.ErrClosed].
+//
+// If body panics, Exit runs and the panic goes on, with body's own value; if
+// body calls runtime.Goexit, Exit runs and the Goexit goes on; what Exit
+// returns or raises then is logged, since nobody can receive it. If Exit
+// panics after a body that did not, With panics with Exit's *aio.PanicError.
+// With is safe to call from any goroutine; from the loop's own thread it
+// returns [aio.ErrLoopThread].
 func With[T any](ctx context.Context, r *Runner, res aio.Resource[T], body func(T) error) error {
 	if body == nil {
 		return fmt.Errorf("%w: With: nil body", aio.ErrInvalid)
@@ -123,40 +96,47 @@ func With[T any](ctx context.Context, r *Runner, res aio.Resource[T], body func(
 	if err != nil {
 		return err
 	}
-	returned := false
-	defer func() {
-		if returned {
-			return
+	var bodyErr error
+	p, stack, panicked := fault.Catch(func() { bodyErr = body(v) }, func() { releaseAfterFault(r, release, errBodyGoexit) })
+	if panicked {
+		how, ok := p.(*aio.PanicError)
+		if !ok {
+			how = &aio.PanicError{Value: p, Stack: stack}
 		}
-		p := recover()
-		var how error = errBodyGoexit
-		if p != nil {
-			how = aio.AsPanicError(p)
-		}
-		if err := release(how); err != nil {
-			r.Loop().Logger().Error("threadrunner: Exit failed while a panic went on", "err", err)
-		}
-		if p != nil {
-			panic(p)
-		}
-	}()
-	bodyErr := body(v)
-	returned = true
+		releaseAfterFault(r, release, how)
+		panic(p)
+	}
 	return errors.Join(bodyErr, release(bodyErr))
 }
 
 var errBodyGoexit = errors.New("threadrunner: With's body called runtime.Goexit")
 
+// releaseAfterFault releases a resource whose block panicked or called
+// Goexit, and logs what the release returns or raises, since the fault goes
+// on. That Close exited the resource already is no failure.
+func releaseAfterFault(r *Runner, release func(error) error, how error) {
+	var err error
+	if p, _, panicked := fault.Catch(func() { err = release(how) }, nil); panicked {
+		err = aio.AsPanicError(p)
+	}
+	if err != nil && !errors.Is(err, aio.ErrClosed) {
+		fault.Log(r.loop.Load().Logger(), slog.LevelError, "threadrunner: Exit failed while the block panicked or called runtime.Goexit",
+			"block", fmt.Sprint(how), "err", err)
+	}
+}
+
 // Open enters res on the runner's loop and returns the entered value and the
 // function that exits it (With, split in two for code that cannot wrap its
-// use in a function). Call release with how the use ended (nil or an error);
-// it exits res on the loop and returns Exit's error. release runs Exit only
-// the first time it is called; later calls do nothing and return nil. If the
+// use in a function). What Enter made with its task's context stays usable
+// until release has run Exit (see [aio.Resource]). Call release with how the
+// use ended (nil or an error); it exits res on the loop and returns Exit's
+// error, or panics with Exit's *aio.PanicError. release runs Exit only the
+// first time it is called; later calls do nothing and return nil. If the
 // runner closes before release is called, Close exits res and release
 // returns [aio.ErrClosed] (that Exit saw aio.ErrClosed as how the use
-// ended). If Enter fails, Open returns its error and a nil
-// release. Open is safe to call from any goroutine; from the loop's own
-// thread it returns [aio.ErrLoopThread].
+// ended). If Enter fails, Open returns its error and a nil release. Open and
+// release are safe to call from any goroutine; from the loop's own thread
+// they return [aio.ErrLoopThread].
 func Open[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (v T, release func(error) error, err error) {
 	v, e, err := enter(ctx, r, res, false)
 	if err != nil {
@@ -164,7 +144,7 @@ func Open[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (v T, rele
 	}
 	var released atomic.Bool
 	release = func(how error) error {
-		if l := r.loop.Load(); l.InLoop() {
+		if r.loop.Load().InLoop() {
 			return aio.ErrLoopThread
 		}
 		if !released.CompareAndSwap(false, true) {
@@ -176,10 +156,11 @@ func Open[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (v T, rele
 }
 
 // Keep enters res on the runner's loop and keeps it entered for the runner's
-// life (the seed's enter_context): Close exits it, after every resource
-// entered later, with a nil error (the end of its life), and joins Exit's
-// error to Close's. Keep is safe to call from any
-// goroutine; from the loop's own thread it returns [aio.ErrLoopThread].
+// life (the seed's enter_context): what Enter made with its task's context
+// stays usable until then; Close exits it, after every resource entered
+// later, with a nil error (the end of its life), and joins Exit's error to
+// Close's. Keep is safe to call from any goroutine; from the loop's own
+// thread it returns [aio.ErrLoopThread].
 func Keep[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (T, error) {
 	v, _, err := enter(ctx, r, res, true)
 	return v, err

@@ -2,7 +2,6 @@ package threadrunner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -16,15 +15,11 @@ import (
 // and stops at [Runner.Close]. A Runner is made by [New]; it is safe for use
 // by any number of goroutines at once, and must not be copied.
 type Runner struct {
-	opts []aio.Option
+	opts []aio.Option // set by New, then only read
 
-	mu      sync.Mutex // guards the loop's start and exiting
-	loop    atomic.Pointer[aio.Loop]
-	closed  atomic.Bool           // Close has begun: new calls fail with ErrClosed
-	exiting *aio.Future[struct{}] // the task that exits the entered resources at Close
-	exitErr error                 // the Exits' errors; written before exiting settles
-
-	res resources // entered resources; loop-owned
+	mu     sync.Mutex // serializes the loop's start with Close
+	loop   atomic.Pointer[aio.Loop]
+	closed atomic.Bool // Close came before any loop: calls fail with ErrClosed
 }
 
 // New returns a runner whose loop is configured by opts (see [aio.Option]).
@@ -93,10 +88,13 @@ var errNilRunner = fmt.Errorf("%w: threadrunner: nil *Runner", aio.ErrInvalid)
 // Close shuts the runner down and waits until it has: new calls fail with
 // [aio.ErrClosed] from now on; resources entered by [Keep], and by [With] or
 // [Open] and not yet released, are exited in reverse order of entry, each
-// once, a failure not skipping the rest; the remaining tasks are cancelled
-// and awaited, which stops open generators; running [aio.ToThread] functions
-// are waited for; the loop stops and its goroutine exits. Close returns the
-// joined errors of the exits and the panics nobody retrieved.
+// once, a failure not skipping the rest (the loop's close hooks, see
+// [aio.OnClose]); the remaining tasks are cancelled and awaited, which stops
+// open generators; running [aio.ToThread] functions are waited for; the loop
+// stops and its goroutine exits. Close returns the joined errors of the
+// exits (an Exit's panic as a *aio.PanicError) and the panics nobody
+// retrieved. Closing the runner's loop directly (r.Loop().Close(), or the
+// owner of a loop given to [FromLoop]) does the same.
 //
 // Close is idempotent: later calls wait for the same shutdown and return the
 // same errors. Closing a runner that never started starts nothing. Called
@@ -105,10 +103,10 @@ var errNilRunner = fmt.Errorf("%w: threadrunner: nil *Runner", aio.ErrInvalid)
 // [aio.ErrLoopThread] and does nothing. Close implements io.Closer.
 func (r *Runner) Close() error { return r.Shutdown(context.Background()) }
 
-// Shutdown is [Runner.Close] bounded by ctx: if ctx ends first, the resources
-// not yet exited are exited with cancelled contexts (their awaits fail at
-// once), and Shutdown returns ctx's error while the loop finishes stopping in
-// the background.
+// Shutdown is [Runner.Close] bounded by ctx: if ctx ends first, whatever
+// still runs (Exits included) is cancelled, so that its awaits fail at once,
+// and Shutdown returns ctx's error while the loop finishes stopping in the
+// background (see [aio.Loop.Shutdown]).
 func (r *Runner) Shutdown(ctx context.Context) error {
 	if r == nil {
 		return errNilRunner
@@ -116,42 +114,14 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	if ctx == nil {
 		return fmt.Errorf("%w: Shutdown: nil context", aio.ErrInvalid)
 	}
-	if l := r.loop.Load(); l != nil && (l.InLoop() || l.InToThread()) {
-		return aio.ErrLoopThread
-	}
 	r.mu.Lock()
-	if !r.closed.Load() {
+	l := r.loop.Load()
+	if l == nil {
 		r.closed.Store(true)
-		// A loop that never served (FromLoop before Serve) has entered
-		// nothing: discarding it fails what was queued for it. Otherwise a
-		// task exits the entered resources, with ctx's values but not its
-		// end, so that every Exit runs even if ctx ends first.
-		if l := r.loop.Load(); l != nil && !l.Discard() {
-			r.exiting = aio.Spawn(context.WithoutCancel(ctx), l, func(t *aio.Task) (struct{}, error) {
-				r.exitErr = r.res.exitAll(t)
-				return struct{}{}, nil
-			})
-		}
 	}
-	l, exiting := r.loop.Load(), r.exiting
 	r.mu.Unlock()
 	if l == nil {
 		return nil
 	}
-	var exitErr error
-	if exiting != nil {
-		select {
-		case <-exiting.Done():
-			// The Exits' own errors: a Shutdown that gave up and cancelled
-			// the exiting task does not make them context.Canceled.
-			exitErr = r.exitErr
-		case <-ctx.Done():
-			// Hurry the remaining Exits (their awaits now fail at once) and
-			// let the loop stop once they have run.
-			exiting.Cancel()
-			l.Shutdown(ctx)
-			return ctx.Err()
-		}
-	}
-	return errors.Join(exitErr, l.Shutdown(ctx))
+	return l.Shutdown(ctx)
 }

@@ -37,7 +37,7 @@ func TestSlowTaskWarning(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			leaktest.Check(t)
 			rec := &relRecorder{}
-			r := threadrunner.New(aio.SlowTask(threshold, slog.New(rec)), aio.Name("slow-loop"))
+			r := threadrunner.New(aio.SlowTask(threshold), aio.Logger(slog.New(rec)), aio.Name("slow-loop"))
 			ctx := testContext(t)
 			if tt.warm {
 				relServesOn(t, r)
@@ -81,7 +81,7 @@ func TestSlowTaskFastTasksNotReported(t *testing.T) {
 	// total, suspended, which must not count.
 	const threshold = 200 * time.Millisecond
 	rec := &relRecorder{}
-	r := threadrunner.New(aio.SlowTask(threshold, slog.New(rec)))
+	r := threadrunner.New(aio.SlowTask(threshold), aio.Logger(slog.New(rec)))
 	ctx := testContext(t)
 	for i := range 50 {
 		if v, err := threadrunner.Run(ctx, r, func(*aio.Task) (int, error) { return i, nil }); v != i || err != nil {
@@ -132,7 +132,7 @@ func TestSlowTaskReportedWhenStepEnds(t *testing.T) {
 	// reported, at least once and at most once by each side.
 	const threshold = time.Millisecond
 	rec := &relRecorder{}
-	r := threadrunner.New(aio.SlowTask(threshold, slog.New(rec)))
+	r := threadrunner.New(aio.SlowTask(threshold), aio.Logger(slog.New(rec)))
 	ctx := testContext(t)
 	endReports := 0
 	for i := 0; i < 500 && endReports == 0; i++ {

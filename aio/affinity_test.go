@@ -139,7 +139,7 @@ func TestAffinity(t *testing.T) {
 	for i := range futures {
 		futures[i] = aio.Spawn(ctx, l, body)
 	}
-	stream := aio.OpenStream(ctx, l, gen, 1, 1)
+	stream := aio.OpenStream(ctx, l, gen, aio.BatchSize(1), aio.Buffer(1))
 
 	// Keep the scheduler busy meanwhile: goroutines calling into the loop.
 	var load sync.WaitGroup

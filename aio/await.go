@@ -1,5 +1,7 @@
 package aio
 
+import "slices"
+
 // Await suspends t until f settles, then returns f's value and error. If t is
 // cancelled first (or already was), Await returns the context's error at once
 // and f goes on unaffected. If f's task panicked, Await panics with its
@@ -22,8 +24,8 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 	}
 	for {
 		// Cancellation first, even if f settled in the same round.
-		if t.cancelErr != nil {
-			return zero, t.cancelErr
+		if err := t.awaitErr(); err != nil {
+			return zero, err
 		}
 		if f.Settled() {
 			return f.result()
@@ -39,16 +41,13 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 func awaitSettled[T any](t *Task, f *Future[T]) {
 	for !f.Settled() {
 		f.waiters = append(f.waiters, t)
-		t.suspend("Timeout")
+		t.suspend("await")
 		f.removeWaiter(t)
 	}
 }
 
 func (f *Future[T]) removeWaiter(t *Task) {
-	for i, w := range f.waiters {
-		if w == t {
-			f.waiters = append(f.waiters[:i], f.waiters[i+1:]...)
-			return
-		}
+	if i := slices.Index(f.waiters, t); i >= 0 {
+		f.waiters = slices.Delete(f.waiters, i, i+1)
 	}
 }

@@ -38,11 +38,11 @@ func TestBadInputOffLoop(t *testing.T) {
 		{"Run nil function", func() error { _, err := aio.Run[int](ctx, nil); return err }, "nil function"},
 		{"Wait nil future", func() error { _, err := (*aio.Future[int])(nil).Wait(ctx); return err }, "nil *Future"},
 		{"OpenStream nil loop", func() error {
-			_, err := aio.OpenStream(ctx, nil, aio.SliceSeq([]int{1}), 0, 0).Next(ctx)
+			_, err := aio.OpenStream(ctx, nil, aio.SliceSeq([]int{1})).Next(ctx)
 			return err
 		}, "nil *Loop"},
 		{"OpenStream nil Seq", func() error {
-			_, err := aio.OpenStream[int](ctx, l, nil, 0, 0).Next(ctx)
+			_, err := aio.OpenStream[int](ctx, l, nil).Next(ctx)
 			return err
 		}, "nil Seq"},
 	}
@@ -62,7 +62,7 @@ func TestBadInputNoPanic(t *testing.T) {
 
 	// Nothing to do, nothing to fail.
 	(*aio.Future[int])(nil).Cancel()
-	s := aio.OpenStream[int](testContext(t), l, nil, 0, 0)
+	s := aio.OpenStream[int](testContext(t), l, nil)
 	if err := s.Close(); err != nil {
 		t.Errorf("Close() of a stream of a nil Seq = %v; want nil", err)
 	}

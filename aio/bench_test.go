@@ -191,7 +191,7 @@ func BenchmarkStream(b *testing.B) {
 		}
 		return nil
 	}
-	s := aio.OpenStream(ctx, l, gen, 0, 0)
+	s := aio.OpenStream(ctx, l, gen)
 	defer s.Close()
 	var batch []int
 	b.ReportAllocs()

@@ -3,6 +3,7 @@ package aio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -471,5 +472,54 @@ func TestErrSeenWithoutAwait(t *testing.T) {
 	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Call() = %v; want context.Canceled", err)
+	}
+}
+
+// TestErrSeesCancelAndCloseDuringStep checks that a task that never awaits
+// sees in Err, while its step still runs, a Future.Cancel of it or of a task
+// it descends from, and the loop's Close, not only its caller's context:
+// the loop cannot apply them until the step yields.
+func TestErrSeesCancelAndCloseDuringStep(t *testing.T) {
+	tests := []struct {
+		name   string
+		cancel func(l *aio.Loop, f *aio.Future[error])
+	}{
+		{"Future.Cancel", func(_ *aio.Loop, f *aio.Future[error]) { f.Cancel() }},
+		{"Close", func(l *aio.Loop, _ *aio.Future[error]) { go l.Close() }},
+	}
+	for _, tt := range tests {
+		for _, child := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/child=%v", tt.name, child), func(t *testing.T) {
+				leaktest.Check(t)
+				l := aio.Start()
+				defer l.Close()
+				started := make(chan struct{})
+				poll := func(t *aio.Task) (error, error) {
+					close(started)
+					if err := pollUntil(func() bool { return t.Err() != nil }); err != nil {
+						return err, nil
+					}
+					if err := t.Err(); !errors.Is(err, context.Canceled) {
+						return fmt.Errorf("Err() = %v; want context.Canceled", err), nil
+					}
+					return nil, nil
+				}
+				body := poll
+				if child {
+					body = func(t *aio.Task) (error, error) {
+						f := aio.Go(t, poll)
+						v, _ := aio.Await(t, f)
+						return v, nil
+					}
+				}
+				f := aio.Spawn(context.Background(), l, body)
+				<-started
+				tt.cancel(l, f)
+				got, _ := f.Wait(testContext(t))
+				if got != nil {
+					t.Error(got)
+				}
+			})
+		}
 	}
 }

@@ -12,6 +12,9 @@ import (
 // if it has one. The loop cancels it with a cause when it cancels the task
 // (context.Cause then tells ErrClosed from a plain cancellation) and when the
 // task ends.
+//
+// While a resource's Enter runs, the task's context is that resource's
+// lifetime context instead (see Task.withLifetime).
 func (t *Task) context() context.Context {
 	if t.ctx == nil {
 		base := t.pctx
@@ -40,12 +43,13 @@ func (t *Task) context() context.Context {
 // context.DeadlineExceeded rather than context.Canceled: the loop hears of a
 // deadline only from a context that is already done (the caller's, watched by
 // Call and Spawn; Timeout's, watched with context.AfterFunc), and the task's
-// context derives from it.
+// context derives from it; a resource's lifetime context derives from no
+// deadline, and ends at once.
 func (t *Task) endContext(err, cause error) {
 	if t.cancelCtx == nil {
 		return
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) && t.life == nil {
 		// The context it derives from is done, and the goroutine that ended
 		// it is cancelling its children right now: wait for that, briefly,
 		// so that no await returns the error before the context is done.

@@ -58,15 +58,53 @@
 // A task that panics never kills its loop. The panic becomes a *[PanicError]
 // holding the value and the task's stack, which is re-panicked wherever the
 // task's outcome is waited for: [Await], [Future.Wait], [Call], [Group.Wait].
-// A panic that nobody retrieves is logged when the loop closes, and returned
-// by [Loop.Close]. A task that calls runtime.Goexit (as t.FailNow does) does
-// not kill the loop either: whoever waits for it calls runtime.Goexit in turn.
+// A panic(nil) counts, GODEBUG=panicnil=1 or not. A panic that nobody
+// retrieves is logged, with its stack, when the loop closes and returned by
+// [Loop.Close]; or, if its future was dropped first (fire and forget), when
+// the future is garbage-collected. A task that calls runtime.Goexit (as
+// t.FailNow does), directly or in a [ToThread] function, does not kill the
+// loop either: whoever waits for it calls runtime.Goexit in turn.
+//
+// Why re-panic in the waiter rather than return an error: a panic is a bug,
+// and turning it into an error that callers may drop hides it, which is
+// what errgroup declined to do (golang/go#53757) and what conc's pools do
+// not do either. Why a *PanicError rather than the value alone: the value
+// crosses from the loop's thread, where the stack that explains it was; the
+// waiter's own stack says nothing. Where nobody waits (a callback, an Exit
+// at Close) the fault is logged or returned as an error, never dropped.
+//
+// User code on a loop runs in coroutines only, never on the loop's goroutine
+// itself, so that even a runtime.Goexit ends only its coroutine: the loop
+// and its thread serve on. A Logger whose handler panics is reported to
+// standard error instead.
+//
+// # Callbacks
+//
+// [Loop.Post], [Loop.AfterFunc] and [Future.OnSettle] run functions on the
+// loop without a task: cheaper when the work is short and never awaits,
+// as a bridge to a foreign event loop or a JavaScript promise needs.
+// Callbacks have no *Task, so they cannot await; they can start tasks with
+// [Spawn]. Code that calls into foreign code from a task wraps the call in
+// [NoAwait], so that an await in a callback from it panics clearly rather
+// than corrupting the foreign code or, in a cgo callback, killing the
+// process.
 //
 // # Resources
 //
 // A [Resource] is an async context manager: [With] enters it, runs a block and
 // exits it exactly once, telling Exit how the block ended and joining Exit's
 // error to the block's. If the block panics, Exit runs and the panic goes on.
+// [Enter] splits With in two, and [OnClose] registers cleanup for the loop's
+// Close (threadrunner's Open and Keep are built on both).
+//
+// A resource has a lifetime: the context its Enter sees lives until its Exit
+// has returned, even when Enter ran in a task that ended long before. The
+// alternative, Enter seeing its task's context as every task does, is what
+// asyncio's users hit with aiohttp: a response opened with a context that
+// ends with the opening task fails to read a moment later, and every
+// resource had to know to detach its context (context.WithoutCancel) and
+// cancel it itself. Cancelling the entering task while Enter runs still ends
+// the context, so Enter's awaits return at once.
 //
 // # Iterators
 //
@@ -75,9 +113,20 @@
 // goroutine consumes one through a [Stream], which runs the generator as a
 // task and hands its values over in batches with back-pressure.
 //
+// A consumer that stops early ([Stream.Close]; threadrunner.Iter's break)
+// does not cancel the generator: yield returns false, or the await it is
+// busy in returns [ErrStopped] once, and its cleanup then awaits as usual.
+// Cancelling instead, as the loop does at Close, would make every await of
+// the cleanup fail at once, so that closing a connection or returning a
+// JavaScript iterator could not be awaited; Python's aclose stops a
+// generator at its yield without cancelling it either. Cleanup that must
+// await after a real cancellation uses [Shield].
+//
 // # Shutdown
 //
-// [Loop.Close] refuses new work with [ErrClosed], cancels every task and waits
-// for them, waits for running [ToThread] functions, and stops the loop's
-// goroutine. [Run] does the same when its main task returns.
+// [Loop.Close] refuses new work with [ErrClosed], runs the [OnClose] hooks,
+// cancels every task and waits for them, waits for running [ToThread]
+// functions, and stops the loop's goroutine. [Loop.Shutdown] does the same
+// within a deadline, past which it cancels everything still running,
+// [Shield]s included. [Run] does the same when its main task returns.
 package aio

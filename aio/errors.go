@@ -1,6 +1,7 @@
 package aio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -25,28 +26,13 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
-// A PanicError is a panic recovered from a task, a ToThread function or a
-// generator, together with the stack of the goroutine that panicked. It is
-// re-panicked in whoever waits for the outcome: [Await], [Future.Wait], [Call].
-// A task that panics never kills its loop.
-type PanicError struct {
-	Value any    // the value passed to panic
-	Stack []byte // the panicking goroutine's stack, from runtime/debug.Stack
-}
-
-// Error reports the panic value and the stack where it happened.
-func (p *PanicError) Error() string {
-	return fmt.Sprintf("aio: task panicked: %v\n\n%s", p.Value, p.Stack)
-}
-
-// Unwrap returns the panic value if it is an error, so that errors.Is and
-// errors.As see through a PanicError.
-func (p *PanicError) Unwrap() error {
-	err, _ := p.Value.(error)
-	return err
-}
-
-// errGoexit marks an outcome produced by runtime.Goexit in a task (t.FailNow
-// does it). Whoever waits for that outcome calls runtime.Goexit in turn, as
-// iter.Pull's next does.
-var errGoexit = errors.New("aio: task called runtime.Goexit")
+// ErrStopped is what the await a generator is suspended in returns when its
+// consumer stops the stream ([Stream.Close]; threadrunner.Iter's range loop
+// breaking off) while the generator awaits something other than room in
+// yield: it should return, and may await in its deferred cleanup, since it
+// has not been cancelled. A [ToThread] function running then sees its
+// context end with ErrStopped as the cause. ErrStopped is
+// (errors.Is) context.Canceled, so code that stops quietly on a
+// cancellation stops quietly on it too. It may be wrapped; test with
+// errors.Is.
+var ErrStopped = fmt.Errorf("aio: stream stopped by its consumer: %w", context.Canceled)

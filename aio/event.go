@@ -31,8 +31,8 @@ func (e *Event) IsSet() bool { return e.set }
 func (e *Event) Wait(t *Task) error {
 	e.b.bind(t, "Event.Wait")
 	for {
-		if t.cancelErr != nil {
-			return t.cancelErr
+		if err := t.awaitErr(); err != nil {
+			return err
 		}
 		if e.set {
 			return nil

@@ -418,7 +418,7 @@ func ExampleOpenStream() {
 	defer l.Close()
 	ctx := context.Background()
 	// Values cross to this goroutine in batches of 2, with 1 batch buffered.
-	s := aio.OpenStream(ctx, l, aio.SliceSeq([]int{1, 2, 3, 4, 5}), 2, 1)
+	s := aio.OpenStream(ctx, l, aio.SliceSeq([]int{1, 2, 3, 4, 5}), aio.BatchSize(2), aio.Buffer(1))
 	defer s.Close()
 	for {
 		batch, err := s.Next(ctx)
@@ -449,7 +449,7 @@ func ExampleStream() {
 			}
 		}
 	}
-	s := aio.OpenStream(ctx, l, gen, 4, 1)
+	s := aio.OpenStream(ctx, l, gen, aio.BatchSize(4), aio.Buffer(1))
 	batch, err := s.Next(ctx)
 	fmt.Println(batch, err)
 	// Close stops the generator and waits for its cleanup.
@@ -680,11 +680,16 @@ func ExampleUnpinned() {
 	// Output: false 0
 }
 
-func ExamplePinned() {
-	l := aio.Start(aio.Unpinned(), aio.Pinned())
-	defer l.Close()
-	fmt.Println(l.Pinned())
-	// Output: true
+func ExampleOption_conflict() {
+	// Options are checked together: a loop that parks in the runtime does
+	// not spin, so asking for both is refused, and the loop says why.
+	l := aio.Start(aio.ParkInRuntime(), aio.Spin(time.Millisecond))
+	_, err := aio.Call(context.Background(), l, func(t *aio.Task) (int, error) { return 1, nil })
+	fmt.Println(errors.Is(err, aio.ErrInvalid))
+	fmt.Println(l.Close() == err)
+	// Output:
+	// true
+	// true
 }
 
 func ExampleName() {
@@ -740,7 +745,7 @@ func ExampleSlowTask() {
 	_, err := aio.Run(context.Background(), func(t *aio.Task) (int, error) {
 		time.Sleep(20 * time.Millisecond) // blocks the loop: a bug SlowTask reports
 		return 0, nil
-	}, aio.SlowTask(5*time.Millisecond, logger))
+	}, aio.SlowTask(5*time.Millisecond), aio.Logger(logger))
 	fmt.Println("reported:", reported.Load(), err)
 	// Output: reported: true <nil>
 }

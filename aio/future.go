@@ -10,11 +10,13 @@ import (
 
 // A Future is the outcome of a task, or of anything else that ends once: a
 // value and an error, or a panic. Tasks wait for it with [Await]; other
-// goroutines with [Future.Wait] or [Future.Done]. A Future is created by [Go],
-// [Spawn] or [NewFuture]; the zero value is not usable.
+// goroutines with [Future.Wait] or [Future.Done]; callbacks with
+// [Future.OnSettle]. A Future is created by [Go], [Spawn] or [NewFuture];
+// the zero value is not usable, and a nil *Future behaves as one that
+// settled with [ErrInvalid].
 //
-// Settling a future synchronizes before every Await, Wait or receive from Done
-// that observes it.
+// Settling a future synchronizes before every Await, Wait, OnSettle callback
+// or receive from Done that observes it.
 type Future[T any] struct {
 	// What a round trip through Call touches comes first, so that it spans
 	// as few cache lines as can be: each line the caller and the loop both
@@ -24,23 +26,32 @@ type Future[T any] struct {
 	chWanted  atomic.Bool // ch exists: settle must close it
 	retrieved atomic.Bool // its outcome has been, or is being, handed to someone
 	l         *Loop
-	fn        func(*Task) (T, error) // the task's function, for a task's future
-	pctx      context.Context        // the context the task starts with
-	task      *Task                  // loop-owned: the running task, or nil
-	stopWatch func() bool            // stops watching pctx (Spawn)
-	pe        *PanicError
-	val       T
-	err       error
+
+	// Set before the future is posted, then only read.
+	fn   func(*Task) (T, error) // the task's function, for a task's future
+	pctx context.Context        // the context the task starts with
+
+	// The outcome: written once by settle before state becomes futureDone,
+	// read by anyone who has seen futureDone.
+	val  T
+	err  error
+	pe   *PanicError
+	rec  *panicRecord // the panic's record, while nobody has retrieved it
+	name string       // the task's name, for a panic's report
 
 	// Loop-owned.
-	waiters []*Task  // suspended in Await(f)
-	onDone  []func() // run on the loop when f settles
+	task      *Task       // the running task, or nil
+	stopWatch func() bool // stops watching pctx (Spawn)
+	waiters   []*Task     // suspended in Await(f)
+	onDone    []func()    // run on the loop when f settles
 
-	settling atomic.Bool   // a settle func has been called (NewFuture)
-	waiting  atomic.Int32  // goroutines in Wait
-	chMu     sync.Mutex    // guards ch and chClosed
-	ch       chan struct{} // closed when f settles; made by Done
-	chClosed bool
+	// Any goroutine.
+	cancelAsk atomic.Bool   // Cancel was called
+	settling  atomic.Bool   // a settle func has been called (NewFuture)
+	waiting   atomic.Int32  // goroutines in Wait
+	chMu      sync.Mutex    // guards ch and chClosed
+	ch        chan struct{} // closed when f settles; made by Done
+	chClosed  bool
 }
 
 const (
@@ -49,9 +60,19 @@ const (
 	futureSleeping        // pending, and a goroutine sleeps in a futex on it
 )
 
+// closedChan is what Done returns for a nil future.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
 // Done returns a channel that is closed when the future has settled. It is
 // safe to call from any goroutine.
 func (f *Future[T]) Done() <-chan struct{} {
+	if f == nil {
+		return closedChan
+	}
 	f.chMu.Lock()
 	defer f.chMu.Unlock()
 	if f.ch == nil {
@@ -70,10 +91,15 @@ func (f *Future[T]) Done() <-chan struct{} {
 
 // Settled reports whether the future has its outcome. It is safe to call from
 // any goroutine and never blocks.
-func (f *Future[T]) Settled() bool { return atomic.LoadUint32(&f.state) == futureDone }
+func (f *Future[T]) Settled() bool { return f == nil || atomic.LoadUint32(&f.state) == futureDone }
 
 // Loop returns the loop the future belongs to.
-func (f *Future[T]) Loop() *Loop { return f.l }
+func (f *Future[T]) Loop() *Loop {
+	if f == nil {
+		return nil
+	}
+	return f.l
+}
 
 // Wait blocks until the future settles or ctx ends, and returns its value and
 // error, or ctx's error if ctx ended first. ctx bounds only the wait: to cancel
@@ -85,36 +111,46 @@ func (f *Future[T]) Loop() *Loop { return f.l }
 // way), it returns [ErrLoopThread] instead of deadlocking, after at most the
 // [Spin] time.
 func (f *Future[T]) Wait(ctx context.Context) (T, error) {
+	var zero T
 	if f == nil {
-		var zero T
 		return zero, invalid("Wait on a nil *Future")
 	}
 	if ctx == nil {
-		var zero T
 		return zero, invalid("Wait: nil context")
 	}
-	// While a goroutine waits, Close must not report a panic as
-	// unretrieved: the waiter is about to take it.
+	// While a goroutine waits, Close does not report a panic as
+	// unretrieved: the waiter is about to take it. So a waiter that gives
+	// up looks once more after it has stopped counting as one: a future
+	// that settled meanwhile is handed over, not left unreported.
 	f.waiting.Add(1)
-	defer f.waiting.Add(-1)
+	err := f.await(ctx)
+	f.waiting.Add(-1)
+	if err != nil && !f.Settled() {
+		return zero, err
+	}
+	return f.result()
+}
+
+// await blocks until f settles (nil), ctx ends (ctx's error), or it finds
+// itself on the loop's own thread (ErrLoopThread).
+func (f *Future[T]) await(ctx context.Context) error {
 	if f.Settled() {
-		return f.result()
+		return nil
 	}
 	slot := f.l.holdSlot()
 	if slot {
 		defer f.l.releaseSlot()
 	}
-	if !f.l.spinUntil(&f.state, slot) {
-		if f.l.onLoopThread() {
-			var zero T
-			return zero, ErrLoopThread
-		}
-		if !f.l.block(&f.state, f.Done, ctx.Done(), slot) {
-			var zero T
-			return zero, ctx.Err()
-		}
+	if f.l.spinUntil(&f.state, slot) {
+		return nil
 	}
-	return f.result()
+	if f.l.onLoopThread() {
+		return ErrLoopThread
+	}
+	if blockOn(&f.state, f.Done, ctx.Done(), slot) {
+		return nil
+	}
+	return ctx.Err()
 }
 
 // result hands the outcome over: it re-panics a panic and re-raises Goexit.
@@ -123,6 +159,7 @@ func (f *Future[T]) result() (T, error) {
 		f.retrieved.Store(true)
 	}
 	if f.pe != nil {
+		f.rec.retrieve()
 		panic(f.pe)
 	}
 	if f.err == errGoexit {
@@ -133,16 +170,18 @@ func (f *Future[T]) result() (T, error) {
 
 // Cancel asks for the future to end early. For a task's future, it cancels the
 // task: its context is done and its current or next await returns
-// context.Canceled; the future settles when the task returns. A future from
-// [NewFuture] settles with context.Canceled, on the loop's next round, unless
-// it settles otherwise first. Cancel does nothing to a settled future. It is safe to call from any goroutine, any number of times;
-// it does not wait.
+// context.Canceled ([Task.Err] sees it at once); the future settles when the
+// task returns. A future from [NewFuture] settles with context.Canceled, on
+// the loop's next round, unless it settles otherwise first. Cancel does
+// nothing to a settled future. It is safe to call from any goroutine, any
+// number of times; it does not wait.
 func (f *Future[T]) Cancel() {
-	if f == nil || f.Settled() {
+	if f.Settled() {
 		return
 	}
 	if f.fn != nil {
-		f.l.postCancel(f, context.Canceled, nil)
+		f.cancelAsk.Store(true)
+		f.l.postCancel(f, context.Canceled)
 		return
 	}
 	f.settleFunc()(*new(T), context.Canceled)
@@ -155,6 +194,12 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 		return
 	}
 	f.val, f.err, f.pe = v, err, pe
+	if pe != nil {
+		if f.task != nil {
+			f.name = f.task.String()
+		}
+		notePanic(f)
+	}
 	if atomic.SwapUint32(&f.state, futureDone) == futureSleeping {
 		futexWake(&f.state, math.MaxInt32)
 	}
@@ -175,9 +220,6 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 	for _, cb := range onDone {
 		cb()
 	}
-	if pe != nil {
-		f.l.noteUnretrieved(f)
-	}
 }
 
 // settleNow settles a future that nobody can have seen yet, off the loop.
@@ -186,30 +228,17 @@ func (f *Future[T]) settleNow(v T, err error, pe *PanicError) {
 	atomic.StoreUint32(&f.state, futureDone)
 }
 
-// run implements taskBody: it runs the task's function and settles f.
-func (f *Future[T]) run(t *Task) {
+// run implements taskBody: it runs the task's function under the catcher
+// and settles f. A runtime.Goexit leaves run through goexit instead.
+func (f *Future[T]) run(t *Task, goexit func()) {
 	var (
 		v   T
 		err error
 	)
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		p := recover()
-		if p == nil {
-			return // runtime.Goexit: the worker settles the task
-		}
-		err := t.outcome(nil)
-		t.l.endTask(t)
-		f.settle(v, err, AsPanicError(p))
-	}()
-	v, err = f.fn(t)
-	returned = true
+	pe := catch(func() { v, err = f.fn(t) }, goexit)
 	err = t.outcome(err) // before endTask, which ends the task's context
 	t.l.endTask(t)
-	f.settle(v, err, nil)
+	f.settle(v, err, pe)
 }
 
 // fail implements taskBody: it settles the future of a task that never ran,
@@ -225,6 +254,8 @@ func (f *Future[T]) fail(err error) {
 func (f *Future[T]) funcName() string { return funcName(f.fn) }
 
 func (f *Future[T]) bind(t *Task) { f.task = t }
+
+func (f *Future[T]) cancelWanted() bool { return f.cancelAsk.Load() }
 
 func (f *Future[T]) stopWatching() {
 	if f.stopWatch != nil {
@@ -242,8 +273,8 @@ func (f *Future[T]) runOnLoop(l *Loop) {
 	switch {
 	case f.withdrawn.Load():
 		return
-	case l.closing:
-		err = ErrClosed
+	case l.shut.began:
+		err = l.refusal()
 	case f.pctx.Err() != nil:
 		// The caller gave up before the task could start: it never runs.
 		err = f.pctx.Err()
@@ -254,23 +285,6 @@ func (f *Future[T]) runOnLoop(l *Loop) {
 		return
 	}
 	l.startTask(l.newTask(f, f.pctx))
-}
-
-// unretrieved is a settled future whose panic may never be looked at.
-type unretrieved interface {
-	panicked() (*PanicError, bool)
-	taskName() string
-}
-
-func (f *Future[T]) panicked() (*PanicError, bool) {
-	return f.pe, !f.retrieved.Load() && f.waiting.Load() == 0
-}
-
-func (f *Future[T]) taskName() string {
-	if f.task != nil {
-		return f.task.String()
-	}
-	return "future"
 }
 
 // Completed returns a future that has already settled with v and err and

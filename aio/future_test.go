@@ -3,6 +3,7 @@ package aio_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -268,5 +269,94 @@ func TestSettleAfterLoopClosed(t *testing.T) {
 	settle(4, nil)
 	if v, err := f.Wait(testContext(t)); v != 4 || err != nil {
 		t.Errorf("Wait() = %v, %v; want 4, nil", v, err)
+	}
+}
+
+// TestFutureWaitGivingUpLosesNoPanic checks that a task that panics just as
+// a Wait for it gives up (its ctx ends) has its panic either delivered by
+// that Wait or reported by Close: never neither.
+func TestFutureWaitGivingUpLosesNoPanic(t *testing.T) {
+	leaktest.Check(t)
+	logger, _ := newLogger()
+	l := aio.Start(aio.Logger(logger))
+	n := 2000
+	if testing.Short() {
+		n = 200
+	}
+	futures := make([]*aio.Future[int], n) // kept, so that Close reports what Wait did not take
+	delivered := 0
+	for i := range futures {
+		release := make(chan struct{})
+		f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+			if _, _, err := aio.Recv(t, release); err != nil {
+				return 0, err
+			}
+			panic(i)
+		})
+		futures[i] = f
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			close(release)
+			if i%3 == 0 {
+				runtime.Gosched()
+			}
+			cancel()
+		}()
+		if p := recoverPanic(func() { f.Wait(ctx) }); p != nil {
+			panicError(t, p)
+			delivered++
+		}
+		cancel()
+	}
+	for _, f := range futures {
+		<-f.Done()
+	}
+	var pe *aio.PanicError
+	reported := 0
+	for _, err := range joined(l.Close()) {
+		if errors.As(err, &pe) {
+			reported++
+		}
+	}
+	runtime.KeepAlive(futures)
+	if delivered+reported != n {
+		t.Errorf("%d panics delivered by Wait and %d reported by Close; want %d in all", delivered, reported, n)
+	}
+}
+
+// joined returns the errors err joins, or err alone.
+func joined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// TestNilFuture checks that a nil *Future behaves as one that settled with
+// ErrInvalid: nothing panics, nothing blocks.
+func TestNilFuture(t *testing.T) {
+	var f *aio.Future[int]
+	select {
+	case <-f.Done():
+	default:
+		t.Errorf("Done() of a nil future is not closed")
+	}
+	if !f.Settled() {
+		t.Errorf("Settled() of a nil future = false; want true")
+	}
+	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrInvalid) {
+		t.Errorf("Wait() of a nil future = %v; want ErrInvalid", err)
+	}
+	f.Cancel()
+	if f.Loop() != nil {
+		t.Errorf("Loop() of a nil future = %v; want nil", f.Loop())
+	}
+	var got error
+	f.OnSettle(func(_ int, err error) { got = err })
+	if !errors.Is(got, aio.ErrInvalid) {
+		t.Errorf("OnSettle() of a nil future called fn with %v; want ErrInvalid, at once", got)
 	}
 }

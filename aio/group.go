@@ -3,7 +3,7 @@ package aio
 import (
 	"context"
 	"runtime"
-	"time"
+	"slices"
 )
 
 // A Group runs tasks as children of one task and waits for them all
@@ -35,7 +35,7 @@ func NewGroup(t *Task) *Group {
 // the task starts cancelled. A nil fn fails the group with [ErrInvalid]. Go
 // may be called by any task of the group's loop, including the group's tasks.
 func (g *Group) Go(fn func(*Task) error) {
-	if g.t.l.current.Load() == nil {
+	if g.t.l.curr.Load() == nil {
 		panic("aio: Group.Go called outside a task of " + g.t.l.Name())
 	}
 	if g.t.id != g.id || g.t.state == taskDone {
@@ -45,7 +45,7 @@ func (g *Group) Go(fn func(*Task) error) {
 		g.fail(invalid("Group.Go: nil function"), nil, false)
 		return
 	}
-	f := goChild(g.t, func(t *Task) (struct{}, error) { return struct{}{}, fn(t) }, time.Time{})
+	f := goChild(g.t, func(t *Task) (struct{}, error) { return struct{}{}, fn(t) }, childOpts{})
 	if f.Settled() {
 		g.childDone(f)
 		return
@@ -53,20 +53,15 @@ func (g *Group) Go(fn func(*Task) error) {
 	g.running++
 	g.tasks = append(g.tasks, f.task)
 	if g.failed {
-		g.t.l.cancelTask(f.task, context.Canceled, false)
+		g.t.l.cancelTask(f.task, context.Canceled, cancelRequested)
 	}
 	f.onDone = append(f.onDone, func() { g.childDone(f) })
 }
 
 func (g *Group) childDone(f *Future[struct{}]) {
-	if f.task != nil {
-		for i, t := range g.tasks {
-			if t == f.task {
-				g.tasks = append(g.tasks[:i], g.tasks[i+1:]...)
-				g.running--
-				break
-			}
-		}
+	if i := slices.Index(g.tasks, f.task); f.task != nil && i >= 0 {
+		g.tasks = slices.Delete(g.tasks, i, i+1)
+		g.running--
 	}
 	switch {
 	case f.pe != nil:
@@ -91,7 +86,7 @@ func (g *Group) fail(err error, pe *PanicError, goexit bool) {
 	}
 	g.failed, g.err, g.pe, g.goexit = true, err, pe, goexit
 	for _, t := range g.tasks {
-		g.t.l.cancelTask(t, context.Canceled, false)
+		g.t.l.cancelTask(t, context.Canceled, cancelRequested)
 	}
 }
 
@@ -110,6 +105,7 @@ func (g *Group) Wait() error {
 	g.waiter = nil
 	if g.pe != nil {
 		g.peFuture.retrieved.Store(true)
+		g.peFuture.rec.retrieve()
 		panic(g.pe)
 	}
 	if g.goexit {

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"os/exec"
+	"regexp"
 	"runtime"
 	"sync"
 	"testing"
@@ -134,3 +137,67 @@ func newLogger() (*slog.Logger, *logBuffer) {
 // stressProcs returns how many goroutines a stress test runs at once:
 // scaled by GOMAXPROCS, and at least 4.
 func stressProcs() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+
+// watchdog runs fn on a goroutine of its own and waits for it; if fn has not
+// returned after testTimeout, it fails t with every goroutine's stack, so that
+// a hang shows where it is instead of stopping the test binary.
+func watchdog(t testing.TB, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(testTimeout):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%s: still running after %v (a hang); goroutines:\n%s", what, testTimeout, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// subprocessEnv marks a test binary run by inSubprocess.
+const subprocessEnv = "AIO_TEST_SUBPROCESS"
+
+// inSubprocess runs the calling test again in a child process, with env
+// added to its environment, and returns what the child printed and whether
+// it exited cleanly. In the child, it returns ran = false to the caller,
+// which then does the risky part itself: a process-killing regression then
+// fails the parent's test instead of the whole binary.
+//
+//	if out, ok, child := inSubprocess(t, "GODEBUG=panicnil=1"); !child {
+//		... check out and ok ...
+//		return
+//	}
+//	... the risky part ...
+func inSubprocess(t *testing.T, env ...string) (out string, ok, child bool) {
+	t.Helper()
+	if os.Getenv(subprocessEnv) == t.Name() {
+		return "", false, true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.v")
+	cmd.Env = append(append(os.Environ(), subprocessEnv+"="+t.Name()), env...)
+	b, err := cmd.CombinedOutput()
+	return string(b), err == nil, false
+}
+
+// recordFunc is a slog.Handler that hands every record to a function, from
+// whichever goroutine logs it.
+type recordFunc func(slog.Record)
+
+func (f recordFunc) Enabled(context.Context, slog.Level) bool      { return true }
+func (f recordFunc) Handle(_ context.Context, r slog.Record) error { f(r); return nil }
+func (f recordFunc) WithAttrs([]slog.Attr) slog.Handler            { return f }
+func (f recordFunc) WithGroup(string) slog.Handler                 { return f }
+
+// attrs returns a record's attributes as key=value strings.
+func attrs(r slog.Record) []string {
+	var as []string
+	r.Attrs(func(a slog.Attr) bool {
+		as = append(as, a.String())
+		return true
+	})
+	return as
+}

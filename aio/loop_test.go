@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
 	"github.com/threadrunner/threadrunner/internal/leaktest"
@@ -54,15 +58,44 @@ func TestStartUnpinned(t *testing.T) {
 	}
 }
 
-func TestPinnedUndoesUnpinned(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t, aio.Unpinned(), aio.Pinned())
-
-	if !l.Pinned() {
-		t.Errorf("Pinned() = false after Unpinned(), Pinned(); want true")
+// TestOptionsRefused checks that options that conflict or are out of range
+// are refused, not silently overridden: the loop refuses all work with an
+// error saying why, and Serve, Close and Run return it.
+func TestOptionsRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		give []aio.Option
+		want string
+	}{
+		{"Workers(0)", []aio.Option{aio.Workers(0)}, "Workers(0)"},
+		{"Spin(-1)", []aio.Option{aio.Spin(-1)}, "Spin(-1ns)"},
+		{"ParkInRuntime and Spin", []aio.Option{aio.ParkInRuntime(), aio.Spin(time.Millisecond)}, "conflict"},
 	}
-	if tid := call(t, l, func(*aio.Task) (int, error) { return threadID(), nil }); tid != l.ThreadID() {
-		t.Errorf("task ran on thread %d; want ThreadID() = %d", tid, l.ThreadID())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leaktest.Check(t)
+			check := func(what string, err error) {
+				t.Helper()
+				if !errors.Is(err, aio.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("%s = %v; want ErrInvalid saying %q", what, err, tt.want)
+				}
+			}
+			l := aio.NewLoop(tt.give...)
+			check("Serve()", l.Serve())
+			_, err := aio.Call(testContext(t), l, func(*aio.Task) (int, error) { return 1, nil })
+			check("Call()", err)
+			_, err = aio.Spawn(testContext(t), l, func(*aio.Task) (int, error) { return 1, nil }).Wait(testContext(t))
+			check("Spawn().Wait()", err)
+			check("Post()", l.Post(func() {}))
+			check("Close()", l.Close())
+			_, err = aio.Run(testContext(t), func(*aio.Task) (int, error) { return 1, nil }, tt.give...)
+			check("Run()", err)
+		})
+	}
+	// Spin(0) with ParkInRuntime agrees with it.
+	l := startLoop(t, aio.ParkInRuntime(), aio.Spin(0))
+	if got := call(t, l, func(*aio.Task) (int, error) { return 2, nil }); got != 2 {
+		t.Errorf("Call() with ParkInRuntime and Spin(0) = %d; want 2", got)
 	}
 }
 
@@ -167,7 +200,7 @@ func TestClosedLoopRefusesWork(t *testing.T) {
 	if _, err := aio.Spawn(context.Background(), l, fn).Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
 	}
-	if _, err := aio.OpenStream(context.Background(), l, aio.SliceSeq([]int{1}), 0, 0).Next(context.Background()); !errors.Is(err, aio.ErrClosed) {
+	if _, err := aio.OpenStream(context.Background(), l, aio.SliceSeq([]int{1})).Next(context.Background()); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("OpenStream().Next() = %v; want ErrClosed", err)
 	}
 	if ran {
@@ -326,7 +359,7 @@ func TestLoggerOption(t *testing.T) {
 func TestSlowTaskReported(t *testing.T) {
 	leaktest.Check(t)
 	logger, logs := newLogger()
-	l := startLoop(t, aio.SlowTask(1, logger))
+	l := startLoop(t, aio.SlowTask(1), aio.Logger(logger))
 
 	// Any step takes longer than a nanosecond: the report of the step
 	// after SetName names the task. It is written after the step, so
@@ -341,14 +374,20 @@ func TestSlowTaskReported(t *testing.T) {
 	})
 }
 
-func TestDiscard(t *testing.T) {
+// TestCloseNeverServed checks that closing a loop that never served fails
+// what was posted to it, and that it never serves afterwards; and that
+// closing a serving loop from outside does not discard it.
+func TestCloseNeverServed(t *testing.T) {
 	leaktest.Check(t)
 	l := aio.NewLoop()
 
 	ran := false
 	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 1, nil })
-	if !l.Discard() {
-		t.Fatalf("Discard() of a loop that never served = false; want true")
+	if err := l.Post(func() { ran = true }); err != nil {
+		t.Fatalf("Post() before Serve = %v; want nil", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() of a loop that never served = %v; want nil", err)
 	}
 	if _, err := f.Wait(testContext(t)); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("Wait() of work posted before Discard = %v; want ErrClosed", err)
@@ -360,11 +399,71 @@ func TestDiscard(t *testing.T) {
 		t.Errorf("work posted to a discarded loop ran")
 	}
 
-	running := startLoop(t)
-	if running.Discard() {
-		t.Errorf("Discard() of a serving loop = true; want false")
+	select {
+	case <-l.Done():
+	default:
+		t.Errorf("Done() of a loop closed before it served is not closed")
 	}
-	if got := call(t, running, func(*aio.Task) (int, error) { return 2, nil }); got != 2 {
-		t.Errorf("Call() after a refused Discard = %d; want 2", got)
+}
+
+// TestIdleLoopHoldsNoResult checks that once a call has returned and its
+// result is dropped, an idle loop keeps nothing of it reachable.
+func TestIdleLoopHoldsNoResult(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+	type big struct{ b [1 << 20]byte }
+	collected := make(chan struct{})
+	func() {
+		v := call(t, l, func(*aio.Task) (*big, error) { return new(big), nil })
+		runtime.AddCleanup(v, func(chan struct{}) { close(collected) }, collected)
+	}()
+	waitFor(t, "the dropped result to be collected while the loop idles", func() bool {
+		runtime.GC()
+		select {
+		case <-collected:
+			return true
+		default:
+			return false
+		}
+	})
+}
+
+// TestSlowTaskLoggerCallsRun checks that a SlowTask report whose handler
+// calls back into the loop (Run from the logger) is refused with
+// ErrLoopThread where it would deadlock, pinned or not, and that the loop
+// serves on.
+func TestSlowTaskLoggerCallsRun(t *testing.T) {
+	for _, opts := range [][]aio.Option{nil, {aio.Unpinned()}} {
+		t.Run(fmt.Sprintf("%d options", len(opts)), func(t *testing.T) {
+			leaktest.Check(t)
+			var l *aio.Loop
+			var mu sync.Mutex
+			var errs []error
+			logger := slog.New(recordFunc(func(slog.Record) {
+				_, err := aio.Call(context.Background(), l, func(*aio.Task) (int, error) { return 1, nil })
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}))
+			l = startLoop(t, append(opts, aio.SlowTask(time.Millisecond), aio.Logger(logger))...)
+			watchdog(t, "a slow step whose report calls Run", func() {
+				call(t, l, func(*aio.Task) (int, error) { time.Sleep(10 * time.Millisecond); return 0, nil })
+				waitFor(t, "the report", func() bool {
+					mu.Lock()
+					defer mu.Unlock()
+					return len(errs) > 0
+				})
+			})
+			checkLoopServes(t, l)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, err := range errs {
+				// The watchdog's goroutine may call Run; the loop's own
+				// thread must be refused.
+				if err != nil && !errors.Is(err, aio.ErrLoopThread) {
+					t.Errorf("Run from the slow-task logger = %v; want nil or ErrLoopThread", err)
+				}
+			}
+		})
 	}
 }

@@ -3,9 +3,13 @@ package aio_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
 	"github.com/threadrunner/threadrunner/internal/leaktest"
@@ -22,8 +26,8 @@ func checkLoopServes(t *testing.T, l *aio.Loop) {
 	tid := call(t, l, func(t *aio.Task) (int, error) {
 		return threadID(), aio.Sleep(t, 0)
 	})
-	if tid != l.ThreadID() {
-		t.Errorf("after the panic, a task ran on thread %d; want %d", tid, l.ThreadID())
+	if l.Pinned() && tid != l.ThreadID() {
+		t.Errorf("afterwards, a task ran on thread %d; want %d", tid, l.ThreadID())
 	}
 }
 
@@ -239,6 +243,7 @@ func TestUnretrievedPanic(t *testing.T) {
 	recoverPanic(func() { seen.Wait(context.Background()) })
 
 	err := l.Close()
+	runtime.KeepAlive(lost) // a future collected first is logged then, not at Close
 	var pe *aio.PanicError
 	if !errors.As(err, &pe) || pe.Value != "lost" {
 		t.Fatalf("Close() = %v; want the *PanicError of the lost panic", err)
@@ -249,6 +254,9 @@ func TestUnretrievedPanic(t *testing.T) {
 	got := logs.String()
 	if !strings.Contains(got, "lost") || !strings.Contains(got, "panickingTask") {
 		t.Errorf("log = %q; want the lost panic with its stack", got)
+	}
+	if !strings.Contains(got, `task="task `) {
+		t.Errorf("log = %q; want it to name the task that panicked", got)
 	}
 	if strings.Contains(got, "seen") {
 		t.Errorf("log = %q; want no word of the retrieved panic", got)
@@ -275,5 +283,152 @@ func TestPanicInChildNobodyAwaits(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "orphan") {
 		t.Errorf("log = %q; want the orphan's panic", logs.String())
+	}
+}
+
+// TestUnretrievedPanicOfDroppedFuture checks that panics whose futures were
+// dropped unretrieved (fire and forget) are not kept until Close: each is
+// logged, with the task's name and stack, once its future is collected, and
+// Close has nothing left to report.
+func TestUnretrievedPanicOfDroppedFuture(t *testing.T) {
+	leaktest.Check(t)
+	var dropped atomic.Int64
+	var logs logBuffer
+	logger := slog.New(recordFunc(func(r slog.Record) {
+		if strings.Contains(r.Message, "dropped unretrieved") {
+			dropped.Add(1)
+			if dropped.Load() == 1 {
+				fmt.Fprintf(&logs, "%s %v", r.Message, attrs(r))
+			}
+		}
+	}))
+	l := aio.Start(aio.Logger(logger))
+
+	const n = 2000
+	for range n {
+		aio.Spawn(context.Background(), l, panickingTask("forgotten"))
+	}
+	call(t, l, func(t *aio.Task) (int, error) { return 0, nil }) // all have run
+	waitFor(t, "every dropped panic to be logged", func() bool {
+		runtime.GC()
+		return dropped.Load() == n
+	})
+	if err := l.Close(); err != nil {
+		t.Errorf("Close() = %v; want nil: the dropped panics were reported already", err)
+	}
+	if got := logs.String(); !strings.Contains(got, "forgotten") || !strings.Contains(got, "panickingTask") || !strings.Contains(got, "task ") {
+		t.Errorf("log = %q; want the panic value, the task and its stack", got)
+	}
+}
+
+// TestPanicNilUnderPanicnil checks that panic(nil) with GODEBUG=panicnil=1,
+// where recover returns nil, is still a panic everywhere the library calls
+// user code: it reaches the waiter as a *PanicError with a nil Value, and
+// nothing hangs, is swallowed or recycled while still running.
+func TestPanicNilUnderPanicnil(t *testing.T) {
+	if out, ok, child := inSubprocess(t, "GODEBUG=panicnil=1"); !child {
+		if !ok || !strings.Contains(out, "--- PASS") {
+			t.Fatalf("the test failed under GODEBUG=panicnil=1:\n%s", out)
+		}
+		return
+	}
+	leaktest.Check(t)
+	logger, logs := newLogger()
+	l := aio.Start(aio.Logger(logger))
+	nilPanic := func(what string, fn func()) {
+		t.Helper()
+		var p any
+		watchdog(t, what, func() { p = recoverPanic(fn) })
+		pe := panicError(t, p)
+		if pe.Value != nil {
+			t.Errorf("%s: PanicError.Value = %v; want nil", what, pe.Value)
+		}
+	}
+	nilPanic("task", func() {
+		aio.Call(testContext(t), l, func(*aio.Task) (int, error) { panic(nil) })
+	})
+	nilPanic("ToThread function", func() {
+		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+			return aio.ToThread(t, func(context.Context) (int, error) { panic(nil) })
+		})
+	})
+	nilPanic("generator", func() {
+		s := aio.OpenStream(testContext(t), l, func(*aio.Task, func(int) bool) error { panic(nil) })
+		defer s.Close()
+		s.Next(testContext(t))
+	})
+	exitSaw := make(chan error, 1)
+	nilPanic("With body", func() {
+		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+			res := aio.ResourceFunc(func(*aio.Task) (int, error) { return 1, nil },
+				func(_ *aio.Task, _ int, how error) error { exitSaw <- how; return nil })
+			return 0, aio.With(t, res, func(int) error { panic(nil) })
+		})
+	})
+	var pe *aio.PanicError
+	if how := <-exitSaw; !errors.As(how, &pe) || pe.Value != nil {
+		t.Errorf("Exit after a With body's panic(nil) saw %v; want a *PanicError with a nil Value", how)
+	}
+	if err := l.Post(func() { panic(nil) }); err != nil {
+		t.Fatalf("Post() = %v", err)
+	}
+	checkLoopServes(t, l)
+	waitFor(t, "the callback's panic to be logged", func() bool { return strings.Contains(logs.String(), "callback panicked") })
+	lost := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { panic(nil) })
+	<-lost.Done()
+	var err error
+	watchdog(t, "Close", func() { err = l.Close() })
+	runtime.KeepAlive(lost)
+	if !errors.As(err, &pe) || pe.Value != nil {
+		t.Errorf("Close() = %v; want the unretrieved *PanicError of the panic(nil)", err)
+	}
+}
+
+// TestLoggerPanics checks that a Logger whose handler panics, or calls
+// runtime.Goexit, neither kills the process nor stops the loop or its
+// slow-task watchdog: the record goes to standard error instead, and Close
+// still reports the unretrieved panic. It runs in a subprocess, since the
+// failure it guards against kills the process.
+func TestLoggerPanics(t *testing.T) {
+	if out, ok, child := inSubprocess(t); !child {
+		if !ok || !strings.Contains(out, "--- PASS") {
+			t.Fatalf("the test failed or killed its process:\n%s", out)
+		}
+		if !strings.Contains(out, "the Logger panicked") {
+			t.Errorf("standard error = %q; want the record the Logger could not take", out)
+		}
+		return
+	}
+	for _, how := range []string{"panic", "Goexit"} {
+		t.Run(how, func(t *testing.T) {
+			var calls atomic.Int64
+			logger := slog.New(recordFunc(func(slog.Record) {
+				calls.Add(1)
+				if how == "panic" {
+					panic("logger boom")
+				}
+				runtime.Goexit()
+			}))
+			l := aio.Start(aio.Logger(logger), aio.SlowTask(time.Millisecond))
+			for range 3 {
+				// Each slow step is reported, by the watchdog or after the step.
+				before := calls.Load()
+				call(t, l, func(*aio.Task) (int, error) { time.Sleep(5 * time.Millisecond); return 0, nil })
+				waitFor(t, "the slow step's report", func() bool { return calls.Load() > before })
+			}
+			if err := l.Post(func() { panic("callback boom") }); err != nil {
+				t.Fatalf("Post() = %v", err)
+			}
+			checkLoopServes(t, l)
+			lost := aio.Spawn(context.Background(), l, panickingTask("lost"))
+			<-lost.Done()
+			var err error
+			watchdog(t, "Close", func() { err = l.Close() })
+			runtime.KeepAlive(lost)
+			var pe *aio.PanicError
+			if !errors.As(err, &pe) || pe.Value != "lost" {
+				t.Errorf("Close() = %v; want the lost panic", err)
+			}
+		})
 	}
 }

@@ -12,9 +12,7 @@ var ErrQueueClosed = errors.New("aio: queue closed")
 // that first uses it may use it; it needs no lock. It is made by [NewQueue].
 type Queue[T any] struct {
 	b       loopBinding
-	buf     []T // ring buffer
-	head    int
-	n       int
+	items   ring[T]
 	size    int // capacity; 0 means unbounded
 	closed  bool
 	getters waitList
@@ -28,7 +26,7 @@ func NewQueue[T any](size int) *Queue[T] {
 }
 
 // Len returns the number of items in the queue.
-func (q *Queue[T]) Len() int { return q.n }
+func (q *Queue[T]) Len() int { return q.items.len() }
 
 // Put adds v at the back of the queue, suspending t while the queue is full.
 // It returns the context's error if t is cancelled first (v is then not
@@ -36,10 +34,11 @@ func (q *Queue[T]) Len() int { return q.n }
 func (q *Queue[T]) Put(t *Task, v T) error {
 	q.b.bind(t, "Queue.Put")
 	for {
+		if err := t.awaitErr(); err != nil {
+			q.passOn(&q.putters, q.size == 0 || q.items.len() < q.size)
+			return err
+		}
 		switch {
-		case t.cancelErr != nil:
-			q.passOn(&q.putters, q.size == 0 || q.n < q.size)
-			return t.cancelErr
 		case q.closed:
 			return ErrQueueClosed
 		case q.TryPut(v):
@@ -55,10 +54,10 @@ func (q *Queue[T]) Put(t *Task, v T) error {
 func (q *Queue[T]) Get(t *Task) (T, error) {
 	q.b.bind(t, "Queue.Get")
 	for {
-		if t.cancelErr != nil {
-			q.passOn(&q.getters, q.n > 0)
+		if err := t.awaitErr(); err != nil {
+			q.passOn(&q.getters, q.items.len() > 0)
 			var zero T
-			return zero, t.cancelErr
+			return zero, err
 		}
 		if v, ok := q.TryGet(); ok {
 			return v, nil
@@ -83,14 +82,10 @@ func (q *Queue[T]) passOn(w *waitList, ready bool) {
 // suspends. It must be called from a task of the queue's loop.
 func (q *Queue[T]) TryPut(v T) bool {
 	q.b.mustOnLoop("Queue.TryPut")
-	if q.closed || (q.size > 0 && q.n == q.size) {
+	if q.closed || (q.size > 0 && q.items.len() == q.size) {
 		return false
 	}
-	if q.n == len(q.buf) {
-		q.grow()
-	}
-	q.buf[(q.head+q.n)%len(q.buf)] = v
-	q.n++
+	q.items.push(v)
 	q.getters.wakeOne()
 	return true
 }
@@ -99,14 +94,11 @@ func (q *Queue[T]) TryPut(v T) bool {
 // suspends. It must be called from a task of the queue's loop.
 func (q *Queue[T]) TryGet() (T, bool) {
 	q.b.mustOnLoop("Queue.TryGet")
-	var zero T
-	if q.n == 0 {
+	if q.items.len() == 0 {
+		var zero T
 		return zero, false
 	}
-	v := q.buf[q.head]
-	q.buf[q.head] = zero
-	q.head = (q.head + 1) % len(q.buf)
-	q.n--
+	v := q.items.pop()
 	q.putters.wakeOne()
 	return v, true
 }
@@ -120,16 +112,4 @@ func (q *Queue[T]) Close() {
 	q.closed = true
 	q.getters.wakeAll()
 	q.putters.wakeAll()
-}
-
-func (q *Queue[T]) grow() {
-	n := max(8, 2*len(q.buf))
-	if q.size > 0 {
-		n = min(n, q.size)
-	}
-	buf := make([]T, n)
-	for i := range q.n {
-		buf[i] = q.buf[(q.head+i)%len(q.buf)]
-	}
-	q.buf, q.head = buf, 0
 }

@@ -10,30 +10,32 @@ package aio
 func Recv[T any](t *Task, ch <-chan T) (T, bool, error) {
 	t.mustRun("Recv")
 	var zero T
-	if t.cancelErr != nil {
-		return zero, false, t.cancelErr
+	if err := t.awaitErr(); err != nil {
+		return zero, false, err
 	}
 	select {
 	case v, ok := <-ch:
 		return v, ok, nil
 	default:
 	}
+	t.mustSuspend("Recv") // before the helper starts
 	l := t.l
 	r := &recvOp[T]{t: t, stop: make(chan struct{})}
 	l.helpers.Add(1)
 	go r.wait(l, ch)
-	stopped := false
+	var stopErr error
 	for !r.back {
 		t.suspend("Recv")
-		if t.cancelErr != nil && !stopped {
-			stopped = true
-			close(r.stop)
+		if stopErr == nil {
+			if stopErr = t.awaitErr(); stopErr != nil {
+				close(r.stop)
+			}
 		}
 	}
 	if r.got {
 		return r.v, r.ok, nil
 	}
-	return zero, false, t.cancelErr
+	return zero, false, stopErr
 }
 
 // A recvOp is one blocking Recv: a helper goroutine waits on the channel, or

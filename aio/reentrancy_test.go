@@ -49,12 +49,12 @@ func TestReentrantCallsRefused(t *testing.T) {
 			return t.Loop().Shutdown(ctx)
 		}},
 		{"Stream.Next", func(ctx context.Context, t *aio.Task, _ *bool) error {
-			s := aio.OpenStream(ctx, t.Loop(), aio.SliceSeq([]int{1, 2, 3}), 0, 0)
+			s := aio.OpenStream(ctx, t.Loop(), aio.SliceSeq([]int{1, 2, 3}))
 			_, err := s.Next(ctx)
 			return err
 		}},
 		{"Stream.Close", func(ctx context.Context, t *aio.Task, _ *bool) error {
-			s := aio.OpenStream(ctx, t.Loop(), aio.SliceSeq([]int{1, 2, 3}), 0, 0)
+			s := aio.OpenStream(ctx, t.Loop(), aio.SliceSeq([]int{1, 2, 3}))
 			return s.Close()
 		}},
 	}

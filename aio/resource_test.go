@@ -335,3 +335,161 @@ func TestResourceFunc(t *testing.T) {
 		t.Errorf("With() = %v, %v; want %v, nil", got.err, got.none, errBody)
 	}
 }
+
+// ctxResource is a resource whose Enter keeps the context it saw, the way
+// one opening an HTTP request with t.Context() does.
+type ctxResource struct {
+	enterAwait func(t *aio.Task) error // run in Enter after taking the context
+	ctx        context.Context
+	atExit     error // ctx.Err() when Exit ran
+}
+
+func (r *ctxResource) Enter(t *aio.Task) (context.Context, error) {
+	r.ctx = t.Context()
+	if r.enterAwait != nil {
+		if err := r.enterAwait(t); err != nil {
+			return nil, err
+		}
+	}
+	return r.ctx, nil
+}
+
+func (r *ctxResource) Exit(t *aio.Task, how error) error {
+	r.atExit = r.ctx.Err()
+	return nil
+}
+
+// TestResourceLifetime checks that the context Enter sees lives until Exit
+// has returned, in With's body and through Enter's exit called from another
+// task, and ends right after; that cancelling the entering task while Enter
+// runs still ends it, so Enter's awaits return at once; and that it carries
+// the values of the entering task's context.
+func TestResourceLifetime(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+	ctx := context.WithValue(testContext(t), ctxKey{}, "v")
+
+	r := &ctxResource{}
+	inBody := call(t, l, func(t *aio.Task) (error, error) {
+		var inBody error
+		err := aio.With(t, r, func(ctx context.Context) error {
+			if err := aio.Sleep(t, time.Millisecond); err != nil {
+				return err
+			}
+			inBody = ctx.Err()
+			return nil
+		})
+		return inBody, err
+	})
+	if inBody != nil || r.atExit != nil {
+		t.Errorf("Enter's context in With's body: %v, in Exit: %v; want both live", inBody, r.atExit)
+	}
+	if r.ctx.Err() == nil {
+		t.Errorf("Enter's context after With returned is live; want it ended")
+	}
+
+	// Entered by one task, exited by a later one: the context outlives the
+	// first.
+	r = &ctxResource{}
+	exit, err := aio.Call(ctx, l, func(t *aio.Task) (func(*aio.Task, error) error, error) {
+		_, exit, err := aio.Enter(t, r)
+		return exit, err
+	})
+	if err != nil {
+		t.Fatalf("Enter() = %v", err)
+	}
+	if err := r.ctx.Err(); err != nil {
+		t.Errorf("Enter's context after its task ended: %v; want live", err)
+	}
+	if v := r.ctx.Value(ctxKey{}); v != "v" {
+		t.Errorf("Enter's context carries %v; want the entering task's value", v)
+	}
+	call(t, l, func(t *aio.Task) (int, error) { return 0, exit(t, nil) })
+	if r.atExit != nil || r.ctx.Err() == nil {
+		t.Errorf("Enter's context in Exit: %v, after: %v; want live, then ended", r.atExit, r.ctx.Err())
+	}
+	if err := call(t, l, func(t *aio.Task) (error, error) { return exit(t, nil), nil }); err != nil {
+		t.Errorf("exit() again = %v; want nil", err)
+	}
+
+	// Cancelled while Enter awaits: Enter's await and context end at once.
+	cctx, cancel := context.WithCancel(ctx)
+	started := make(chan struct{})
+	r = &ctxResource{enterAwait: func(t *aio.Task) error {
+		close(started)
+		return aio.Sleep(t, time.Hour)
+	}}
+	go func() {
+		<-started
+		cancel()
+	}()
+	var enterErr error
+	watchdog(t, "Enter cancelled while it awaits", func() {
+		_, enterErr = aio.Call(cctx, l, func(t *aio.Task) (int, error) {
+			_, _, err := aio.Enter(t, r)
+			return 0, err
+		})
+	})
+	if !errors.Is(enterErr, context.Canceled) || r.ctx.Err() == nil {
+		t.Errorf("Enter() cancelled = %v, its context %v; want context.Canceled, ended", enterErr, r.ctx.Err())
+	}
+}
+
+// TestResourceFuncOverlapping checks that overlapping uses of one
+// ResourceFunc each hand exit their own value, in whatever order they end.
+func TestResourceFuncOverlapping(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+	next := 0
+	exited := map[int]int{} // value -> times exited
+	res := aio.ResourceFunc(
+		func(*aio.Task) (int, error) { next++; return next, nil },
+		func(_ *aio.Task, v int, _ error) error { exited[v]++; return nil })
+	call(t, l, func(t *aio.Task) (int, error) {
+		_, exit1, _ := aio.Enter(t, res)
+		_, exit2, _ := aio.Enter(t, res)
+		g := aio.NewGroup(t)
+		g.Go(func(t *aio.Task) error {
+			return aio.With(t, res, func(int) error { return aio.Sleep(t, time.Millisecond) })
+		})
+		g.Go(func(t *aio.Task) error { return aio.With(t, res, func(int) error { return aio.Sleep(t, 0) }) })
+		err := g.Wait()
+		exit1(t, nil) // first in, first out
+		exit2(t, nil)
+		// Called directly, Enter and Exit pair up last in, first out.
+		v5, _ := res.Enter(t)
+		v6, _ := res.Enter(t)
+		res.Exit(t, nil)
+		res.Exit(t, nil)
+		if v5 != 5 || v6 != 6 {
+			return 0, fmt.Errorf("direct Enter gave %d, %d; want 5, 6", v5, v6)
+		}
+		return 0, err
+	})
+	for v := 1; v <= 6; v++ {
+		if exited[v] != 1 {
+			t.Errorf("value %d exited %d times; want once (exits: %v)", v, exited[v], exited)
+		}
+	}
+}
+
+// TestExitPanicIsAnError checks the one rule for a panicking Exit: it is
+// the block's exit error, a *PanicError, here as in threadrunner and at
+// Close; and the entered resource's context still ends.
+func TestExitPanicIsAnError(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+	var ctx context.Context
+	res := aio.ResourceFunc(func(t *aio.Task) (int, error) { ctx = t.Context(); return 1, nil },
+		func(*aio.Task, int, error) error { panic("exit boom") })
+	err := call(t, l, func(t *aio.Task) (error, error) {
+		return aio.With(t, res, func(int) error { return errBody }), nil
+	})
+	var pe *aio.PanicError
+	if !errors.Is(err, errBody) || !errors.As(err, &pe) || pe.Value != "exit boom" {
+		t.Errorf("With() = %v; want the body's error joined with Exit's *PanicError", err)
+	}
+	if ctx.Err() == nil {
+		t.Errorf("Enter's context after a panicking Exit is live; want it ended")
+	}
+}

@@ -20,15 +20,15 @@ func NewSemaphore(n int) *Semaphore {
 func (s *Semaphore) Acquire(t *Task) error {
 	s.b.bind(t, "Semaphore.Acquire")
 	for s.free == 0 {
-		if t.cancelErr != nil {
-			return t.cancelErr
+		if err := t.awaitErr(); err != nil {
+			return err
 		}
 		s.waiters.wait(t, "Semaphore.Acquire")
 	}
-	if t.cancelErr != nil {
+	if err := t.awaitErr(); err != nil {
 		// Woken for a free permit but cancelled: pass the wake-up on.
 		s.waiters.wakeOne()
-		return t.cancelErr
+		return err
 	}
 	s.free--
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -110,7 +111,7 @@ func TestStreamBatches(t *testing.T) {
 	// A generator that never awaits hands over full batches only (and the
 	// rest at its end): one hand-off per batch, not per value.
 	const n, batch = 1000, 64
-	s := aio.OpenStream(testContext(t), l, count(n, 0, nil), batch, 2)
+	s := aio.OpenStream(testContext(t), l, count(n, 0, nil), aio.BatchSize(batch), aio.Buffer(2))
 	defer s.Close()
 	vs, sizes, err := drain(t, s)
 	if err != io.EOF {
@@ -136,7 +137,7 @@ func TestStreamDefaults(t *testing.T) {
 	leaktest.Check(t)
 	l := startLoop(t)
 
-	s := aio.OpenStream(testContext(t), l, count(1000, 0, nil), 0, -1)
+	s := aio.OpenStream(testContext(t), l, count(1000, 0, nil), aio.Buffer(-1))
 	defer s.Close()
 	vs, sizes, err := drain(t, s)
 	if err != io.EOF || !slices.Equal(vs, ints(1000)) {
@@ -167,7 +168,7 @@ func TestStreamFlushesWhenGeneratorAwaits(t *testing.T) {
 		yield(3)
 		return nil
 	}
-	s := aio.OpenStream(testContext(t), l, gen, 100, 4)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(100), aio.Buffer(4))
 	defer s.Close()
 	b, err := s.Next(testContext(t))
 	if err != nil || !slices.Equal(b, []int{0, 1, 2}) {
@@ -197,7 +198,7 @@ func TestStreamBackPressure(t *testing.T) {
 			}
 		}
 	}
-	s := aio.OpenStream(testContext(t), l, gen, batch, buffer)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(batch), aio.Buffer(buffer))
 	defer s.Close()
 
 	// Unread, the generator stops once the buffer and its own batch are
@@ -256,7 +257,7 @@ func TestStreamCloseStopsGenerator(t *testing.T) {
 				c.stopped = true
 				return nil
 			}
-			s := aio.OpenStream(testContext(t), l, gen, 1, 1)
+			s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
 			if _, err := s.Next(testContext(t)); err != nil {
 				t.Fatalf("Next() = %v; want a batch", err)
 			}
@@ -291,7 +292,7 @@ func TestStreamCtxEndsGenerator(t *testing.T) {
 		sleepErr.Store(&err)
 		return err
 	}
-	s := aio.OpenStream(ctx, l, gen, 10, 1)
+	s := aio.OpenStream(ctx, l, gen, aio.BatchSize(10), aio.Buffer(1))
 	defer s.Close()
 	if b, err := s.Next(testContext(t)); err != nil || !slices.Equal(b, []int{1}) {
 		t.Fatalf("Next() = %v, %v; want [1]", b, err)
@@ -318,7 +319,7 @@ func TestStreamNextCtxBoundsOnlyTheWait(t *testing.T) {
 		yield(v)
 		return nil
 	}
-	s := aio.OpenStream(testContext(t), l, gen, 10, 1)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(10), aio.Buffer(1))
 	defer s.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -335,7 +336,7 @@ func TestStreamErrorLast(t *testing.T) {
 	leaktest.Check(t)
 	l := startLoop(t)
 
-	s := aio.OpenStream(testContext(t), l, count(10, 3, errGen), 4, 1)
+	s := aio.OpenStream(testContext(t), l, count(10, 3, errGen), aio.BatchSize(4), aio.Buffer(1))
 	defer s.Close()
 	vs, _, err := drain(t, s)
 	if !slices.Equal(vs, ints(10)) || err != errGen {
@@ -361,7 +362,7 @@ func TestStreamPanic(t *testing.T) {
 
 	// Next hands over the values, then re-panics; Close does not again.
 	panicking = make(chan struct{})
-	s := aio.OpenStream(testContext(t), l, gen, 1, 4)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(4))
 	var vs []int
 	p := recoverPanic(func() {
 		for {
@@ -384,7 +385,7 @@ func TestStreamPanic(t *testing.T) {
 
 	// Closed without reading to the end, Close re-panics.
 	panicking = make(chan struct{})
-	s = aio.OpenStream(testContext(t), l, gen, 1, 4)
+	s = aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(4))
 	<-panicking
 	if pe := panicError(t, recoverPanic(func() { s.Close() })); pe.Value != "gen boom" {
 		t.Errorf("Close() panicked with %v; want %q", pe.Value, "gen boom")
@@ -403,7 +404,7 @@ func TestStreamGeneratorYieldsAfterStop(t *testing.T) {
 			yield(i)
 		}
 	}
-	s := aio.OpenStream(testContext(t), l, gen, 1, 1)
+	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
 	if _, err := s.Next(testContext(t)); err != nil {
 		t.Fatalf("Next() = %v; want a batch", err)
 	}
@@ -416,7 +417,7 @@ func TestStreamGeneratorYieldsAfterStop(t *testing.T) {
 func TestStreamOfClosedLoop(t *testing.T) {
 	leaktest.Check(t)
 	l := aio.Start()
-	s := aio.OpenStream(testContext(t), l, count(3, 0, nil), 0, 0)
+	s := aio.OpenStream(testContext(t), l, count(3, 0, nil))
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
 	}
@@ -429,5 +430,163 @@ func TestStreamOfClosedLoop(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close() = %v; want nil", err)
+	}
+}
+
+// TestStreamFlushesOnSleepZero checks that a generator that yields, then
+// polls with Sleep(t, 0) for something only the consumer can do, hands its
+// partial batch over at the first poll rather than spinning forever.
+func TestStreamFlushesOnSleepZero(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+	var consumed atomic.Bool
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		if !yield(1) {
+			return nil
+		}
+		for !consumed.Load() {
+			if err := aio.Sleep(t, 0); err != nil {
+				return err
+			}
+		}
+		yield(2)
+		return nil
+	}
+	s := aio.OpenStream(testContext(t), l, gen)
+	defer s.Close()
+	watchdog(t, "the first batch", func() {
+		if b, err := s.Next(testContext(t)); err != nil || !slices.Equal(b, []int{1}) {
+			t.Errorf("Next() = %v, %v; want [1]", b, err)
+		}
+	})
+	consumed.Store(true)
+	if vs, _, err := drain(t, s); !slices.Equal(vs, []int{2}) || err != io.EOF {
+		t.Errorf("the rest = %v, %v; want [2], io.EOF", vs, err)
+	}
+}
+
+// TestStreamHugeBatchSize checks that a batch size far beyond what the
+// generator yields costs memory only for what it yields: the batches grow
+// as values come, so BatchSize(1<<40) neither allocates up front nor kills
+// the process. It runs in a subprocess, since the failure kills it.
+func TestStreamHugeBatchSize(t *testing.T) {
+	if out, ok, child := inSubprocess(t); !child {
+		if !ok || !strings.Contains(out, "--- PASS") {
+			t.Fatalf("the test failed or killed its process:\n%s", out)
+		}
+		return
+	}
+	leaktest.Check(t)
+	l := startLoop(t)
+	s := aio.OpenStream(testContext(t), l, count(1000, 100, nil), aio.BatchSize(1<<40))
+	defer s.Close()
+	vs, _, err := drain(t, s)
+	if !slices.Equal(vs, ints(1000)) || err != io.EOF {
+		t.Errorf("drain() = %d values, %v; want 0..999, io.EOF", len(vs), err)
+	}
+}
+
+// TestStreamStopIsNotCancellation checks that a consumer that stops the
+// stream (threadrunner.Iter's break) does not cancel the generator: its yield
+// returns false, or the await it is busy in returns ErrStopped once (a
+// ToThread function's context ending with that cause); its context stays
+// live, and its deferred cleanup awaits (Sleep, ToThread, a child task)
+// before Close returns.
+func TestStreamStopIsNotCancellation(t *testing.T) {
+	tests := []struct {
+		name    string
+		await   func(t *aio.Task) error // what the generator is busy in after its first value
+		wantErr error                   // what that await returns when the stream stops; nil: it is in yield
+	}{
+		{"in yield", nil, nil},
+		{"in Sleep", func(t *aio.Task) error { return aio.Sleep(t, time.Hour) }, aio.ErrStopped},
+		{"in Recv", func(t *aio.Task) error {
+			_, _, err := aio.Recv(t, make(chan int))
+			return err
+		}, aio.ErrStopped},
+		{"in ToThread", func(t *aio.Task) error {
+			_, err := aio.ToThread(t, func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				return 0, context.Cause(ctx)
+			})
+			return err
+		}, aio.ErrStopped},
+		{"in Await of a child", func(t *aio.Task) error {
+			_, err := aio.Await(t, aio.Go(t, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, time.Hour) }))
+			return err
+		}, aio.ErrStopped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leaktest.Check(t)
+			l := startLoop(t)
+			type record struct {
+				awaitErr   error
+				yieldFalse bool
+				ctxErr     error // the context's error during cleanup
+				cleanup    []error
+			}
+			rec := make(chan record, 1)
+			gen := func(t *aio.Task, yield func(int) bool) error {
+				var r record
+				defer func() {
+					r.ctxErr = t.Context().Err()
+					r.cleanup = append(r.cleanup, aio.Sleep(t, time.Millisecond))
+					_, err := aio.ToThread(t, func(ctx context.Context) (int, error) { return 0, ctx.Err() })
+					r.cleanup = append(r.cleanup, err)
+					_, err = aio.Await(t, aio.Go(t, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, 0) }))
+					r.cleanup = append(r.cleanup, err)
+					rec <- r
+				}()
+				if !yield(1) {
+					r.yieldFalse = true
+					return nil
+				}
+				if tt.await == nil {
+					for i := 2; yield(i); i++ {
+					}
+					r.yieldFalse = true
+					return nil
+				}
+				r.awaitErr = tt.await(t)
+				if yield(2) {
+					return errors.New("yield went on after the stream stopped")
+				}
+				r.yieldFalse = true
+				return r.awaitErr
+			}
+			s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
+			if _, err := s.Next(testContext(t)); err != nil {
+				t.Fatalf("Next() = %v", err)
+			}
+			watchdog(t, "Close", func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close() = %v; want nil", err)
+				}
+			})
+			var r record
+			select {
+			case r = <-rec:
+			default:
+				t.Fatal("Close returned before the generator's cleanup ran")
+			}
+			if tt.wantErr != nil && !errors.Is(r.awaitErr, tt.wantErr) {
+				t.Errorf("the await in progress returned %v; want %v", r.awaitErr, tt.wantErr)
+			}
+			if !errors.Is(r.awaitErr, context.Canceled) && tt.wantErr != nil {
+				t.Errorf("the await's error %v is not context.Canceled", r.awaitErr)
+			}
+			if !r.yieldFalse {
+				t.Errorf("yield never returned false")
+			}
+			if r.ctxErr != nil {
+				t.Errorf("the generator's context in cleanup: %v; want it live", r.ctxErr)
+			}
+			for i, err := range r.cleanup {
+				if err != nil {
+					t.Errorf("cleanup await %d = %v; want nil", i, err)
+				}
+			}
+		})
 	}
 }

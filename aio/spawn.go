@@ -32,13 +32,13 @@ func spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error), onDon
 	default:
 		if ctx.Done() != nil {
 			// Set before f is posted: from then on f is the loop's.
-			f.stopWatch = context.AfterFunc(ctx, func() { l.postCancel(f, nil, ctx) })
+			f.stopWatch = context.AfterFunc(ctx, func() { l.postCancel(f, ctx.Err()) })
 		}
 		if !l.inbox.post(f, true) {
 			if f.stopWatch != nil {
 				f.stopWatch()
 			}
-			f.settleNow(zero, ErrClosed, nil)
+			f.settleNow(zero, l.refusal(), nil)
 		}
 	}
 	return f
@@ -52,9 +52,14 @@ func spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error), onDon
 // with its *[PanicError]; if it calls runtime.Goexit, so does Call.
 //
 // Call is safe to call from any number of goroutines at once. Called on the
-// loop's own thread (from a task), it returns [ErrLoopThread] instead of
-// waiting for the loop (after a short spin, at most the [Spin] time). The end
-// of the task synchronizes before Call returns.
+// loop's own thread (from a task or callback), it returns [ErrLoopThread]
+// instead of waiting for the loop (after a short spin, at most the [Spin]
+// time). Called from a task or callback of another loop, it blocks that loop
+// while it waits, which is best avoided; and if ctx ends, it then returns
+// ctx's error at once rather than waiting for the task to end (the task is
+// cancelled and ends on its own; Close reports its panic, if any), so that a
+// cycle of such calls between loops cannot deadlock past their deadlines.
+// Otherwise the end of the task synchronizes before Call returns.
 func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, error) {
 	var zero T
 	switch {
@@ -70,7 +75,7 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 	f := &Future[T]{l: l, fn: fn, pctx: ctx}
 	f.retrieved.Store(true) // Call hands the outcome over itself
 	if !l.inbox.post(f, true) {
-		return zero, ErrClosed
+		return zero, l.refusal()
 	}
 	slot := l.holdSlot()
 	if slot {
@@ -84,9 +89,19 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 			f.withdrawn.Store(true)
 			return zero, ErrLoopThread
 		}
-		if !l.block(&f.state, f.Done, ctx.Done(), slot) {
-			l.postCancel(f, nil, ctx)
-			l.block(&f.state, f.Done, nil, slot)
+		if !blockOn(&f.state, f.Done, ctx.Done(), slot) {
+			l.postCancel(f, ctx.Err())
+			if onAnyLoopThread() {
+				// Waiting for the task would block this other loop until
+				// the task ends, which may take that loop (a cycle of
+				// calls): give up, and leave the outcome to Close's report.
+				f.retrieved.Store(false)
+				if !f.Settled() {
+					return zero, ctx.Err()
+				}
+			} else {
+				blockOn(&f.state, f.Done, nil, slot)
+			}
 		}
 	}
 	return f.result()

@@ -11,43 +11,74 @@ import (
 // goroutine off the loop in batches: one hand-off per batch rather than per
 // value, through a bounded buffer, so a fast generator waits for a slow
 // consumer (back-pressure). A batch is handed over when it is full, when the
-// generator suspends in an await (so values never wait for a slow source to
-// fill a batch), and when the generator ends. threadrunner.Iter is built on it.
+// generator suspends in an await (Sleep(t, 0) included, so values never wait
+// for a slow source to fill a batch), and when the generator ends.
+// threadrunner.Iter is built on it.
 //
 // A Stream is made by [OpenStream] and read by one goroutine at a time.
 type Stream[T any] struct {
+	// Set by OpenStream, then only read.
 	l      *Loop
 	f      *Future[struct{}] // the generator's task
 	batch  int
 	buffer int
+	bell   *bell // rung for the consumer when it is parked
 
-	mu       sync.Mutex // guards full, free, stopped, parked, waiting
+	mu       sync.Mutex // guards full, free, parked, waiting
 	full     [][]T      // batches for the consumer, oldest first
 	free     [][]T      // emptied batches, for reuse
-	stopped  bool       // the consumer has closed the stream
-	parked   bool       // the consumer waits on wake
+	parked   bool       // the consumer waits on the bell
 	waiting  bool       // the producer waits for room
+	stopped  atomic.Bool
 	handoffs atomic.Uint64
-	bell     *bell // rung for the consumer when it is parked
 
 	// Loop-owned.
-	t       *Task
-	cur     []T
-	refused bool // yield has returned false
+	t           *Task
+	cur         []T
+	inYield     bool // the producer is suspended in yield, waiting for room
+	refused     bool // yield has returned false
+	interrupted bool // the producer's await was interrupted because the stream stopped
 
 	// Consumer-owned.
 	last  []T  // the batch Next returned last
 	ended bool // Next has returned the generator's outcome
 }
 
-// OpenStream starts seq as a task on l and returns the stream of its values.
-// Values cross in batches of up to batch (default 256 if < 1), with at most
-// buffer full batches waiting (default 4 if < 1). ctx is the generator task's
-// context: when it ends, the generator is cancelled, and so is the stream. If
-// seq is nil, or the stream cannot start (ctx done, l closed), the stream's
-// first Next returns why. OpenStream is safe to call from any goroutine.
-func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], batch, buffer int) *Stream[T] {
-	s := &Stream[T]{l: l, batch: batch, buffer: buffer, bell: newBell()}
+// A StreamOption tunes [OpenStream] (and threadrunner.Iter).
+type StreamOption interface{ apply(*streamConfig) }
+
+type streamConfig struct{ batch, buffer int }
+
+type streamOption func(*streamConfig)
+
+func (o streamOption) apply(c *streamConfig) { o(c) }
+
+// BatchSize sets how many values at most cross from the loop in one
+// hand-off (default 256; n < 1 means the default). Values never wait for a
+// batch to fill: a partial batch is handed over whenever the generator
+// awaits, and when it ends. Memory for a batch grows with the values in it,
+// so a large size costs nothing until it is used.
+func BatchSize(n int) StreamOption { return streamOption(func(c *streamConfig) { c.batch = n }) }
+
+// Buffer sets how many full batches may wait for the consumer before the
+// generator is made to wait (default 4; n < 1 means the default): the bound
+// of back-pressure.
+func Buffer(n int) StreamOption { return streamOption(func(c *streamConfig) { c.buffer = n }) }
+
+// OpenStream starts seq as a task on l and returns the stream of its values,
+// handed over as opts say ([BatchSize], [Buffer]). ctx is the generator
+// task's context: when it ends, the generator is cancelled, and so is the
+// stream. If seq is nil, or the stream cannot start (ctx done, l closed), the
+// stream's first Next returns why. OpenStream is safe to call from any
+// goroutine.
+func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], opts ...StreamOption) *Stream[T] {
+	c := streamConfig{batch: 256, buffer: 4}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	s := &Stream[T]{l: l, batch: c.batch, buffer: c.buffer, bell: newBell()}
 	if s.batch < 1 {
 		s.batch = 256
 	}
@@ -74,7 +105,8 @@ func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], batch, buffer i
 // produce runs the generator in t.
 func (s *Stream[T]) produce(t *Task, seq Seq[T]) error {
 	s.t = t
-	s.cur = make([]T, 0, s.batch)
+	s.cur = s.newBatch()
+	t.interruptible = true
 	t.onSuspend = s.flushPartial
 	defer func() {
 		t.onSuspend = nil
@@ -84,13 +116,17 @@ func (s *Stream[T]) produce(t *Task, seq Seq[T]) error {
 	return seq(t, s.yield)
 }
 
+// newBatch returns an empty batch; its room grows as values come.
+func (s *Stream[T]) newBatch() []T { return make([]T, 0, min(s.batch, 64)) }
+
 func (s *Stream[T]) yield(v T) bool {
 	if s.refused {
 		panic("aio: Seq called yield again after yield returned false")
 	}
-	if s.t.cancelErr != nil {
-		// Cancelled (Close, a break, its context's end): stop the
-		// generator, whatever its awaits returned meanwhile.
+	if s.t.cancelErr != nil || s.stopped.Load() {
+		// Cancelled (Close, its context's end) or stopped by the consumer
+		// (a break): stop the generator, whatever its awaits returned
+		// meanwhile.
 		s.refused = true
 		return false
 	}
@@ -106,10 +142,13 @@ func (s *Stream[T]) yield(v T) bool {
 			s.refused = true
 			return false
 		}
-		// The buffer is full: wait for the consumer to take a batch.
+		// The buffer is full: wait for the consumer to take a batch, or to
+		// stop the stream.
 		t := s.t
 		t.onSuspend = nil
+		s.inYield = true
 		t.suspend("Seq yield")
+		s.inYield = false
 		t.onSuspend = s.flushPartial
 		if t.cancelErr != nil {
 			s.refused = true
@@ -130,7 +169,7 @@ const (
 // respects the buffer's bound, and marks the producer as waiting when full.
 func (s *Stream[T]) handOff(force bool) handOffResult {
 	s.mu.Lock()
-	if s.stopped {
+	if s.stopped.Load() {
 		s.mu.Unlock()
 		s.cur = s.cur[:0]
 		return streamStopped
@@ -145,7 +184,7 @@ func (s *Stream[T]) handOff(force bool) handOffResult {
 		s.cur = s.free[n-1]
 		s.free = s.free[:n-1]
 	} else {
-		s.cur = make([]T, 0, s.batch)
+		s.cur = s.newBatch()
 	}
 	parked := s.parked
 	s.parked = false
@@ -158,8 +197,13 @@ func (s *Stream[T]) handOff(force bool) handOffResult {
 }
 
 // flushPartial hands over a partial batch when the generator suspends, if
-// there is room; it never suspends.
+// there is room; it never suspends. If the consumer has stopped the stream,
+// the await the generator suspends in is interrupted instead.
 func (s *Stream[T]) flushPartial() {
+	if s.stopped.Load() {
+		s.interruptProducer()
+		return
+	}
 	if len(s.cur) > 0 {
 		s.mu.Lock()
 		room := len(s.full) < s.buffer
@@ -177,11 +221,28 @@ func (s *Stream[T]) flushLast() {
 	}
 }
 
-// runOnLoop wakes the producer after the consumer made room.
+// runOnLoop wakes the producer if it waits in yield: the consumer made
+// room, or stopped the stream; if the stream stopped while the producer
+// waits in another await, that await is interrupted.
 func (s *Stream[T]) runOnLoop(l *Loop) {
-	if s.t != nil {
-		l.wake(s.t)
+	switch t := s.t; {
+	case t == nil:
+	case s.inYield:
+		l.wake(t)
+	case s.stopped.Load() && t.state == taskSuspended:
+		s.interruptProducer()
 	}
+}
+
+// interruptProducer makes the generator's await in progress return
+// ErrStopped, once, unless the generator is past its last yield: stopping
+// is not a cancellation, and the generator's cleanup awaits as usual.
+func (s *Stream[T]) interruptProducer() {
+	if s.interrupted || s.refused {
+		return
+	}
+	s.interrupted = true
+	s.t.interruptNow(ErrStopped)
 }
 
 // Next returns the next batch of values, blocking until there is one. At the
@@ -263,15 +324,19 @@ func (s *Stream[T]) end() error {
 	return err
 }
 
-// Close stops the generator, if it still runs, and waits for its task to end:
-// the generator's yield returns false, its context is cancelled so that its
-// awaits return at once, and its deferred cleanup runs on the loop. Values not
-// yet read are dropped. If the generator panicked, Close panics with its
-// *[PanicError]. Close returns [ErrLoopThread] on the loop's own thread, and
-// nil otherwise; closing twice does nothing more.
+// Close stops the generator, if it still runs, and waits for its task to
+// end: the generator's yield returns false from then on (at once, if it
+// waits in yield for room); if it is busy in another await instead, that
+// await returns [ErrStopped] (a ToThread function's context ends, child
+// tasks are cancelled). Its deferred cleanup then runs on the loop.
+// Stopping is not a cancellation: the generator's context stays live, so
+// its cleanup may await. The stream's ctx ending, or the loop's Close,
+// cancels the generator as usual. Values not yet read are dropped. If the generator panicked, Close
+// panics with its *[PanicError]. Close returns [ErrLoopThread] on the loop's
+// own thread, and nil otherwise; closing twice does nothing more.
 func (s *Stream[T]) Close() error {
+	s.stopped.Store(true)
 	s.mu.Lock()
-	s.stopped = true
 	s.full = nil
 	s.waiting = false
 	s.mu.Unlock()
@@ -279,8 +344,7 @@ func (s *Stream[T]) Close() error {
 		if s.l.onLoopThread() {
 			return ErrLoopThread
 		}
-		// Cancelling wakes the producer wherever it waits.
-		s.f.Cancel()
+		s.l.inbox.post(s, false) // wakes the producer if it waits for room
 		<-s.f.Done()
 	}
 	s.f.retrieved.Store(true)

@@ -15,35 +15,43 @@ import (
 // [Sleep], [Recv], [ToThread], ...) to let other tasks run. Every task body
 // receives its *Task; the task-side functions of this package take it as their
 // first argument and must be called by that task's own code, on the loop,
-// while it runs. A Task must not be used after its function returns.
+// while it runs: called from anywhere else they panic. A Task must not be
+// used after its function returns.
 type Task struct {
 	l       *Loop
-	timer   *timer                 // the timer of Sleep, made by the first Sleep; kept on reuse
+	timer   *timer                 // Sleep's timer, made by the first Sleep; kept on reuse
 	name    atomic.Pointer[string] // set by SetName; atomic for the slow-task watchdog
 	taskRun                        // the rest, zeroed when the loop reuses the Task
 }
 
 // taskRun is the part of a Task that belongs to one run of one function.
 type taskRun struct {
+	// Set when the task is made, then only read.
 	id       uint64
 	body     taskBody
-	parent   *Task
+	parent   *Task           // the task that started it with Go, while both live
 	pctx     context.Context // the context it was started with: values, deadline
-	deadline time.Time       // own deadline (Timeout), inherited by children
+	deadline time.Time       // own deadline (Timeout, Shield), inherited by children
+	opts     childOpts
 
 	// Loop-owned: read and written only on the loop.
 	ctx       context.Context         // made by the first call to Context
 	cancelCtx context.CancelCauseFunc // cancels ctx
 	state     taskState
-	closed    bool     // cancelled because the loop closes
-	w         *worker  // the coroutine running the task, once started
-	cancelErr error    // the context's error once the task is cancelled
-	onSuspend func()   // runs each time the task suspends (Iter flushes)
-	prev      *Task    // in the loop's list of live tasks
-	next      *Task    //
-	children  taskList // live tasks started by Go from this one
-	sibPrev   *Task    // in the parent's children
-	sibNext   *Task    //
+	closed    bool      // cancelled because the loop closes
+	c         *coro     // the coroutine running the task, once started
+	cancelErr error     // the context's error once the task is cancelled
+	onSuspend func()    // runs each time the task suspends (a Stream's flush)
+	noAwait   int       // depth of NoAwait calls: awaiting panics while > 0
+	life      *lifetime // ctx is this resource's lifetime context, while Enter runs
+
+	// Interruption (see interruptNow): loop-owned.
+	interruptible bool     // a stream's generator: its awaits may be interrupted
+	interrupt     error    // the error the await in progress returns, once
+	onInterrupt   func()   // ends what the await in progress waits for (ToThread)
+	live          taskLink // in the loop's list of live tasks
+	sib           taskLink // in the parent's children
+	children      taskList // live tasks started by Go from this one
 }
 
 type taskState uint8
@@ -59,19 +67,29 @@ const (
 // A taskBody is the typed half of a task: its function and its future.
 // *Future[T] implements it.
 type taskBody interface {
-	run(t *Task)    // runs the function in t and settles the future
-	fail(err error) // settles the future of a task that never ran or called Goexit
-	bind(t *Task)   // records the task running the function; nil forgets it
-	stopWatching()  // stops watching the caller's context (Spawn)
+	run(t *Task, goexit func()) // runs the function in t and settles the future
+	fail(err error)             // settles the future of a task that never ran or called Goexit
+	bind(t *Task)               // records the task running the function; nil forgets it
+	stopWatching()              // stops watching the caller's context (Spawn)
+	cancelWanted() bool         // Future.Cancel was called; safe from any goroutine
 	funcName() string
+}
+
+// childOpts are the ways a task the library starts for itself differs from
+// one started by Go.
+type childOpts struct {
+	deadline time.Time // a deadline of its own (Timeout, Shield)
+	detached bool      // no parent: the starting task's cancellation does not reach it (Shield)
+	immune   bool      // Close does not cancel it, Shutdown's hard stop does (Shield, close hooks)
 }
 
 // Context returns the task's context. It carries the values of the context the
 // task was started with, and it is done when the task is cancelled (its
 // caller's context ended, [Future.Cancel] was called, its parent task was
-// cancelled or ended), when its loop closes, and when the task ends. Context
-// must be called by the task itself; the context it returns may be passed to
-// and used from any goroutine.
+// cancelled or ended), when its loop closes, and when the task ends; inside a
+// [Resource]'s Enter, it lives on until that resource's Exit has returned
+// instead. Context must be called by the task itself; the context it returns
+// may be passed to and used from any goroutine.
 func (t *Task) Context() context.Context {
 	t.mustRun("Context")
 	return t.context()
@@ -105,66 +123,101 @@ func (t *Task) SetName(name string) {
 // String describes the task for logs: "task 12 (main.fetch)".
 func (t *Task) String() string { return fmt.Sprintf("task %d (%s)", t.id, t.Name()) }
 
-// Err returns nil while the task may go on, or the error its awaits now
-// return: the context's error once the task has been cancelled. It must be
-// called by the task itself. Long computations that do not await can poll it:
-// while a step runs, it sees the end of the context the task was started
-// with (a caller's cancellation or deadline) and of its deadline at once, and
-// a cancellation by the loop ([Future.Cancel], a parent's end, Close) at the
-// next step.
-func (t *Task) Err() error {
-	t.mustRun("Err")
-	if t.cancelErr != nil {
-		return t.cancelErr
-	}
-	if t.ctx != nil {
-		return t.ctx.Err()
-	}
-	return t.pctx.Err()
-}
-
 // mustRun panics unless t is the task whose step is running: task-side calls
-// from another goroutine, from another task, or after the task ended are bugs.
+// from another goroutine, from another task, from a callback, or after the
+// task ended are bugs.
 func (t *Task) mustRun(op string) {
 	if t == nil {
 		panic("aio: " + op + " called with a nil *Task")
 	}
-	if t.l.current.Load() != t {
+	if t.l.curr.Load() != t {
 		panic(misuse(op))
 	}
 }
 
 func misuse(op string) string {
-	return "aio: " + op + " called outside the running task it was given (from another goroutine, another task, or after the task ended)"
+	return "aio: " + op + " called outside the running task it was given (from another goroutine, another task, a callback, or after the task ended)"
+}
+
+// NoAwait runs fn in t and makes every await of t inside fn panic, with a
+// message naming the rule, instead of suspending t. Wrap in it foreign code
+// that calls back into Go on the loop's thread: a cgo callback, a goja call.
+// Suspending t in the middle of such a call would leave the foreign code's
+// state behind while other tasks run (a JavaScript VM is then corrupted), and
+// inside a cgo callback the Go runtime treats it as a fatal error
+// ("coro: OS thread locking must match"), which nothing can recover. fn's own
+// panics go on as usual; NoAwait calls may nest. NoAwait must be called by t.
+func NoAwait(t *Task, fn func()) {
+	t.mustRun("NoAwait")
+	t.noAwait++
+	defer func() { t.noAwait-- }()
+	fn()
+}
+
+// awaitErr returns the error an await of t returns now, if any: the
+// context's error once t is cancelled; or, once, the error t's await in
+// progress was interrupted with.
+func (t *Task) awaitErr() error {
+	if t.cancelErr != nil {
+		return t.cancelErr
+	}
+	if err := t.interrupt; err != nil {
+		t.interrupt = nil
+		return err
+	}
+	return nil
+}
+
+// interruptNow makes the await t is suspended in return err at once, without
+// cancelling t: its context stays live and its later awaits work as usual.
+// What the await waits for through other tasks or goroutines is ended: t's
+// children are cancelled, a ToThread function's context is cancelled. It
+// runs on the loop; it stops a stream's generator busy in some other await
+// than yield when its consumer breaks off.
+func (t *Task) interruptNow(err error) {
+	t.interrupt = err
+	if t.onInterrupt != nil {
+		t.onInterrupt()
+	}
+	for c := t.children.head; c != nil; c = c.sib.next {
+		t.l.cancelTask(c, err, cancelRequested)
+	}
+	t.l.wake(t)
 }
 
 // suspend parks the running task, which awaits in op, until the loop wakes it
 // with wake (because what it awaits happened, or because it was cancelled).
 // Callers re-check their condition and t.cancelErr after it returns.
-//
-// Suspending from a goroutine that holds t while t's step runs would switch
-// coroutines from the wrong goroutine: the runtime treats that as a fatal
-// error (an unpinned loop would run two steps at once). On a pinned loop the
-// thread tells that goroutine apart, so it gets the misuse panic; an unpinned
-// loop has no cheap way to tell and relies on mustRun alone.
 func (t *Task) suspend(op string) {
-	t.mustBeOwnGoroutine(op)
+	t.mustSuspend(op)
 	t.state = taskSuspended
 	if t.onSuspend != nil {
 		t.onSuspend()
 	}
-	t.w.yield(struct{}{})
+	t.c.yield(struct{}{})
 }
 
 // yieldNow lets every other ready task run once before t goes on.
 func (t *Task) yieldNow(op string) {
-	t.mustBeOwnGoroutine(op)
+	t.mustSuspend(op)
 	t.state = taskSuspended
+	if t.onSuspend != nil {
+		t.onSuspend()
+	}
 	t.l.wake(t)
-	t.w.yield(struct{}{})
+	t.c.yield(struct{}{})
 }
 
-func (t *Task) mustBeOwnGoroutine(op string) {
+// mustSuspend panics where suspending would break something. Inside NoAwait
+// it would leave foreign code's call half done. From a goroutine that holds
+// t while t's step runs it would switch coroutines from the wrong goroutine,
+// which the runtime treats as a fatal error (an unpinned loop would run two
+// steps at once): on a pinned loop the thread tells that goroutine apart; an
+// unpinned loop has no cheap way to tell and relies on mustRun alone.
+func (t *Task) mustSuspend(op string) {
+	if t.noAwait > 0 {
+		panic("aio: " + op + " inside NoAwait: a task must not await in foreign code that called back into Go (a cgo callback, a goja call); start a task with Go or Spawn and let the foreign code go on")
+	}
 	if tid := t.l.tid.Load(); tid != 0 && !t.l.cfg.unpinned && int64(threadID()) != tid {
 		panic(misuse(op))
 	}
@@ -188,21 +241,29 @@ func funcName(fn any) string {
 // gives a future that fails with [ErrInvalid]. Go must be called by t itself.
 func Go[T any](t *Task, fn func(*Task) (T, error)) *Future[T] {
 	t.mustRun("Go")
-	return goChild(t, fn, time.Time{})
+	return goChild(t, fn, childOpts{})
 }
 
-func goChild[T any](t *Task, fn func(*Task) (T, error), deadline time.Time) *Future[T] {
+// goChild starts fn as a task that t's code waits for or owns.
+func goChild[T any](t *Task, fn func(*Task) (T, error), opts childOpts) *Future[T] {
 	l := t.l
 	f := &Future[T]{l: l, fn: fn, pctx: t.pctx}
 	if fn == nil {
 		f.settleNow(*new(T), invalid("Go: nil function"), nil)
 		return f
 	}
-	c := l.newTask(f, t.pctx)
-	c.parent = t
-	c.deadline = t.deadline
-	if !deadline.IsZero() && (c.deadline.IsZero() || deadline.Before(c.deadline)) {
-		c.deadline = deadline
+	pctx := t.pctx
+	if opts.detached {
+		pctx = context.WithoutCancel(t.context())
+	}
+	c := l.newTask(f, pctx)
+	c.opts = opts
+	if !opts.detached {
+		c.parent = t
+		c.deadline = t.deadline
+	}
+	if d := opts.deadline; !d.IsZero() && (c.deadline.IsZero() || d.Before(c.deadline)) {
+		c.deadline = d
 	}
 	l.startTask(c)
 	return f
@@ -240,6 +301,67 @@ const (
 	maxFreeTasks   = 1024 // bounds the pool of ended tasks
 )
 
+// startTask registers t as live and makes it ready. It runs on the loop.
+func (l *Loop) startTask(t *Task) {
+	l.nextID++
+	t.id = l.nextID
+	l.tasks.push(t, liveLink)
+	if p := t.parent; p != nil {
+		p.children.push(t, sibLink)
+		if p.cancelErr != nil {
+			l.cancelTask(t, p.cancelErr, cancelKindOf(p))
+		}
+	}
+	if t.cancelErr == nil && (l.shut.cancelled || l.shut.hard) {
+		kind := cancelClosing
+		if l.shut.hard {
+			kind = cancelHard
+		}
+		l.cancelTask(t, context.Canceled, kind)
+	}
+	t.state = taskSuspended
+	l.wake(t)
+}
+
+// endTask unregisters t when its function has returned, on the loop: its
+// context ends (unless it lives on for a resource), and so do its
+// children's.
+func (l *Loop) endTask(t *Task) {
+	if t.state == taskDone {
+		return // a Goexit that went on after a panic was recovered
+	}
+	t.state = taskDone
+	l.tasks.remove(t, liveLink)
+	if p := t.parent; p != nil {
+		p.children.remove(t, sibLink)
+	}
+	t.body.stopWatching()
+	if t.timer != nil {
+		l.timers.remove(t.timer)
+	}
+	if t.cancelCtx != nil {
+		t.cancelCtx(errTaskEnded)
+	}
+	for c := t.children.head; c != nil; {
+		next := c.sib.next
+		l.cancelTask(c, context.Canceled, cancelRequested)
+		c.parent, c.sib = nil, taskLink{}
+		c = next
+	}
+	t.children = taskList{}
+}
+
+var errTaskEnded = errors.New("aio: task ended")
+
+// wake makes a suspended task ready to run.
+func (l *Loop) wake(t *Task) {
+	if t.state != taskSuspended {
+		return
+	}
+	t.state = taskReady
+	l.runq.push(t)
+}
+
 // outcome applies the cancellation rule to what a task returned: once a task
 // has been cancelled, its error always is (errors.Is) the context's error, and
 // is ErrClosed too if the loop cancelled it by closing.
@@ -263,55 +385,4 @@ func (t *Task) outcome(err error) error {
 		err = fmt.Errorf("%w: %w", ErrClosed, err)
 	}
 	return err
-}
-
-// taskList is an intrusive doubly linked list of tasks, through prev and next
-// (the loop's live tasks) or sibPrev and sibNext (a task's children).
-type taskList struct {
-	head *Task
-	n    int
-}
-
-func (ls *taskList) pushLive(t *Task) {
-	t.next = ls.head
-	if ls.head != nil {
-		ls.head.prev = t
-	}
-	ls.head = t
-	ls.n++
-}
-
-func (ls *taskList) removeLive(t *Task) {
-	if t.prev != nil {
-		t.prev.next = t.next
-	} else {
-		ls.head = t.next
-	}
-	if t.next != nil {
-		t.next.prev = t.prev
-	}
-	t.prev, t.next = nil, nil
-	ls.n--
-}
-
-func (ls *taskList) pushChild(t *Task) {
-	t.sibNext = ls.head
-	if ls.head != nil {
-		ls.head.sibPrev = t
-	}
-	ls.head = t
-	ls.n++
-}
-
-func (ls *taskList) removeChild(t *Task) {
-	if t.sibPrev != nil {
-		t.sibPrev.sibNext = t.sibNext
-	} else {
-		ls.head = t.sibNext
-	}
-	if t.sibNext != nil {
-		t.sibNext.sibPrev = t.sibPrev
-	}
-	t.sibPrev, t.sibNext = nil, nil
-	ls.n--
 }

@@ -2,20 +2,35 @@ package aio
 
 import (
 	"container/heap"
-	"context"
 	"math"
+	"sync/atomic"
 	"time"
 )
 
-// A timer wakes task at when (ns since the loop's epoch). Timers live in the
-// loop's heap and are loop-owned.
+// A timer is an entry of the loop's timer heap, due at when (ns since the
+// loop's epoch): a task's Sleep, which wakes task, or an AfterFunc, which
+// runs fn as a callback. Timers in the heap are loop-owned; an AfterFunc's
+// state is shared with its stop function.
 type timer struct {
 	when  int64
-	task  *Task // woken when the timer fires
-	index int   // in the heap, or -1
-	armed bool  // in the heap
+	index int  // in the heap, while armed
+	armed bool // in the heap
 	fired bool
+	task  *Task // Sleep: woken when the timer fires
+
+	// AfterFunc only.
+	l     *Loop
+	fn    func()
+	state atomic.Int32 // a funcTimerState
 }
+
+// The states of an AfterFunc timer: it leaves pending once, for good.
+const (
+	timerPending int32 = iota
+	timerStopped       // by its stop function
+	timerFired         // its callback is due
+	timerDropped       // the loop stopped first
+)
 
 // timerHeap is a min-heap of timers by when, through container/heap.
 type timerHeap []*timer
@@ -61,6 +76,19 @@ func (h *timerHeap) remove(tm *timer) {
 	tm.armed = false
 }
 
+// dropAll empties the heap when the loop stops: AfterFunc calls not yet due
+// never run.
+func (h *timerHeap) dropAll() {
+	for _, tm := range *h {
+		tm.armed = false
+		if tm.fn != nil {
+			tm.state.CompareAndSwap(timerPending, timerDropped)
+		}
+	}
+	clear(*h)
+	*h = nil
+}
+
 // fireTimers fires every timer due at now.
 func (l *Loop) fireTimers(now int64) {
 	for {
@@ -70,69 +98,96 @@ func (l *Loop) fireTimers(now int64) {
 		}
 		heap.Pop(&l.timers)
 		tm.armed, tm.fired = false, true
-		l.wake(tm.task)
+		switch {
+		case tm.task != nil:
+			l.wake(tm.task)
+		case tm.state.CompareAndSwap(timerPending, timerFired):
+			l.callbacks.push(tm.fn)
+		}
 	}
 }
+
+// deadline returns the loop time d from now, saturating: a duration too long
+// to represent means "never".
+func (l *Loop) deadline(d time.Duration) int64 {
+	now := l.now()
+	when := now + int64(d)
+	if when < now {
+		when = math.MaxInt64
+	}
+	return when
+}
+
+// AfterFunc runs fn on the loop after d, as a callback (asyncio's call_later;
+// see [Loop.Post] for what a callback may do), timed by the loop's own timer
+// heap. stop cancels the call: it reports whether it stopped it, and returns
+// false if the call has already been made or started, was stopped before, or
+// was dropped because the loop stopped first (calls not yet due when the loop
+// stops never run). AfterFunc and stop are safe to call from any goroutine,
+// the loop's own included, and never block. On a loop that is closing or
+// closed, fn never runs. A nil fn panics.
+func (l *Loop) AfterFunc(d time.Duration, fn func()) (stop func() bool) {
+	if fn == nil {
+		panic("aio: Loop.AfterFunc called with a nil function")
+	}
+	tm := &timer{l: l, fn: fn, when: l.deadline(d)}
+	if !l.inbox.post(tm, true) {
+		tm.state.Store(timerDropped)
+	}
+	return tm.stop
+}
+
+// runOnLoop arms an AfterFunc timer, unless it was stopped on the way.
+func (tm *timer) runOnLoop(l *Loop) {
+	if tm.state.Load() == timerPending && !l.shut.cancelled {
+		l.timers.add(tm)
+	}
+}
+
+func (tm *timer) stop() bool {
+	if !tm.state.CompareAndSwap(timerPending, timerStopped) {
+		return false
+	}
+	// Take it out of the heap now, rather than when it falls due, so that
+	// timers set and stopped often (debouncing) do not pile up.
+	tm.l.inbox.post(timerRemoval{tm}, false)
+	return true
+}
+
+// A timerRemoval takes a stopped AfterFunc timer out of the heap.
+type timerRemoval struct{ tm *timer }
+
+func (r timerRemoval) runOnLoop(l *Loop) { l.timers.remove(r.tm) }
 
 // Sleep suspends t for d, letting other tasks run. It returns nil after d, or
 // the context's error at once if t is or gets cancelled. Sleep(t, 0) lets every
 // other ready task run once. Sleep must be called by t itself.
 func Sleep(t *Task, d time.Duration) error {
 	t.mustRun("Sleep")
-	if t.cancelErr != nil {
-		return t.cancelErr
+	if err := t.awaitErr(); err != nil {
+		return err
 	}
 	if d <= 0 {
 		t.yieldNow("Sleep")
-		return t.cancelErr
+		return t.awaitErr()
 	}
 	l := t.l
 	if t.timer == nil {
 		t.timer = &timer{task: t}
 	}
 	tm := t.timer
-	now := l.now()
-	tm.when = now + int64(d)
-	if tm.when < now { // overflow: "forever"
-		tm.when = math.MaxInt64
-	}
+	tm.when = l.deadline(d)
 	l.timers.add(tm)
 	for {
 		// Cancellation first: a task cancelled while the loop was too busy
 		// to resume it before its timer fired must still see the error.
-		if t.cancelErr != nil {
+		if err := t.awaitErr(); err != nil {
 			l.timers.remove(tm)
-			return t.cancelErr
+			return err
 		}
 		if tm.fired {
 			return nil
 		}
 		t.suspend("Sleep")
 	}
-}
-
-// Timeout runs fn as a child task of t whose context has a deadline d from
-// now, waits for it, and returns its outcome. When the deadline passes, the
-// child is cancelled: its current or next await returns
-// context.DeadlineExceeded, and so does Timeout (errors.Is). Use it to bound
-// any await: Timeout(t, d, func(t *Task) (T, error) { return Await(t, f) }).
-// If fn panics, Timeout panics with its *[PanicError]. Timeout must be called
-// by t itself.
-func Timeout[T any](t *Task, d time.Duration, fn func(*Task) (T, error)) (T, error) {
-	t.mustRun("Timeout")
-	f := goChild(t, fn, time.Now().Add(d))
-	if child := f.task; child != nil {
-		// The child's context enforces the deadline; the loop hears of it
-		// only once that context is done, so no await of the child returns
-		// context.DeadlineExceeded before its context says so.
-		l, ctx := t.l, child.context()
-		stop := context.AfterFunc(ctx, func() {
-			if context.Cause(ctx) != errTaskEnded {
-				l.postCancel(f, nil, ctx)
-			}
-		})
-		defer stop()
-	}
-	awaitSettled(t, f)
-	return f.result()
 }

@@ -3,7 +3,11 @@ package aio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -378,5 +382,103 @@ func TestCallerDeadlineContextDoneWhenAwaitFails(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestAfterFunc checks, in virtual time, that AfterFunc calls run on the
+// loop in the order they fall due, not before; that stop before the call
+// prevents it and reports true, and after it reports false; and that calls
+// set from the loop's own callbacks and tasks work the same.
+func TestAfterFunc(t *testing.T) {
+	inBubble(t, func(t *testing.T, l *aio.Loop) {
+		start := time.Now()
+		var fired []string // loop-owned
+		at := func(name string) func() {
+			return func() { fired = append(fired, fmt.Sprintf("%s@%v", name, time.Since(start))) }
+		}
+		l.AfterFunc(30*time.Millisecond, at("c"))
+		l.AfterFunc(10*time.Millisecond, at("a"))
+		stopped := l.AfterFunc(20*time.Millisecond, at("stopped"))
+		l.AfterFunc(20*time.Millisecond, func() {
+			at("b")()
+			l.AfterFunc(5*time.Millisecond, at("from a callback"))
+		})
+		bubbleCall(t, l, func(t *aio.Task) (int, error) {
+			l.AfterFunc(40*time.Millisecond, at("from a task"))
+			return 0, nil
+		})
+		if !stopped() {
+			t.Errorf("stop() before the call = false; want true")
+		}
+		if stopped() {
+			t.Errorf("stop() again = true; want false")
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		want := []string{"a@10ms", "b@20ms", "from a callback@25ms", "c@30ms", "from a task@40ms"}
+		if !slices.Equal(fired, want) {
+			t.Errorf("calls ran as %q; want %q", fired, want)
+		}
+		done := l.AfterFunc(0, func() {})
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if done() {
+			t.Errorf("stop() after the call = true; want false")
+		}
+	})
+}
+
+// TestAfterFuncStopRace checks that, when stop races with the call falling
+// due, exactly one of them wins: the call runs if and only if stop returns
+// false.
+func TestAfterFuncStopRace(t *testing.T) {
+	leaktest.Check(t)
+	l := startLoop(t)
+	const n = 2000
+	var ran [n]atomic.Bool
+	stopped := make([]bool, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		stop := l.AfterFunc(time.Duration(i%50)*time.Microsecond, func() { ran[i].Store(true) })
+		wg.Go(func() { stopped[i] = stop() })
+	}
+	wg.Wait()
+	call(t, l, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, time.Millisecond) })
+	for i := range n {
+		if ran[i].Load() == stopped[i] {
+			t.Fatalf("call %d: ran %v, stop() = %v; want exactly one", i, ran[i].Load(), stopped[i])
+		}
+	}
+}
+
+// TestAfterFuncAndClose checks the rule for pending calls at Close: those
+// not yet due never run, and their stop reports false; AfterFunc on a closed
+// loop never runs fn; a call's panic is logged and the loop serves on; bad
+// input is refused.
+func TestAfterFuncAndClose(t *testing.T) {
+	leaktest.Check(t)
+	logger, logs := newLogger()
+	l := aio.Start(aio.Logger(logger))
+	l.AfterFunc(0, func() { panic("timer boom") })
+	waitFor(t, "the call's panic to be logged", func() bool { return strings.Contains(logs.String(), "timer boom") })
+	checkLoopServes(t, l)
+	ran := make(chan struct{}, 2)
+	stop := l.AfterFunc(time.Hour, func() { ran <- struct{}{} })
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if stop() {
+		t.Errorf("stop() of a call dropped by Close = true; want false")
+	}
+	if late := l.AfterFunc(0, func() { ran <- struct{}{} }); late() {
+		t.Errorf("stop() of AfterFunc on a closed loop = true; want false")
+	}
+	select {
+	case <-ran:
+		t.Errorf("a call dropped by Close, or set after it, ran")
+	default:
+	}
+	if p := recoverPanic(func() { l.AfterFunc(0, nil) }); p == nil {
+		t.Errorf("AfterFunc(0, nil) did not panic")
 	}
 }

@@ -63,7 +63,7 @@ func TestToThreadLeavesLoopFree(t *testing.T) {
 func TestToThreadWorkersBound(t *testing.T) {
 	for _, tt := range []struct {
 		give, want int
-	}{{2, 2}, {0, 1}, {-3, 1}} {
+	}{{2, 2}, {1, 1}} {
 		t.Run(fmt.Sprintf("Workers(%d)", tt.give), func(t *testing.T) {
 			leaktest.Check(t)
 			l := startLoop(t, aio.Workers(tt.give))
@@ -255,4 +255,42 @@ func TestCloseWaitsForToThread(t *testing.T) {
 	if v, err := f.Wait(context.Background()); v != 5 || !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("Wait() = %v, %v; want 5 (what the function returned), ErrClosed", v, err)
 	}
+}
+
+// TestToThreadGoexit checks that runtime.Goexit in a ToThread function (what
+// t.FailNow does in a helper) goes on in the task, and so in whoever waits
+// for it, without hanging anyone or losing the pool's goroutine: with one
+// worker, later ToThread calls still run, and Close returns.
+func TestToThreadGoexit(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start(aio.Workers(1))
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		var exited bool
+		watchdog(t, "a Call whose ToThread function calls Goexit", func() {
+			exited = goexits(func() {
+				aio.Call(ctx, l, func(t *aio.Task) (int, error) {
+					return aio.ToThread(t, func(context.Context) (int, error) {
+						runtime.Goexit()
+						return 0, nil
+					})
+				})
+			})
+		})
+		cancel()
+		if !exited {
+			t.Errorf("round %d: Call() returned; want it to call runtime.Goexit, as the ToThread function did", i)
+		}
+		got := call(t, l, func(t *aio.Task) (int, error) {
+			return aio.ToThread(t, func(context.Context) (int, error) { return 7, nil })
+		})
+		if got != 7 {
+			t.Errorf("round %d: ToThread() afterwards = %d; want 7", i, got)
+		}
+	}
+	watchdog(t, "Close", func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("Close() = %v; want nil", err)
+		}
+	})
 }

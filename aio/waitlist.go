@@ -1,5 +1,7 @@
 package aio
 
+import "slices"
+
 // A waitList holds tasks suspended until some loop-owned condition holds
 // (Queue, Event, Semaphore). Waiters re-check their condition when woken, so a
 // wake-up is a hint, never a hand-off that could be lost.
@@ -16,11 +18,8 @@ func (w *waitList) wait(t *Task, op string) {
 }
 
 func (w *waitList) remove(t *Task) {
-	for i, x := range w.tasks {
-		if x == t {
-			w.tasks = append(w.tasks[:i], w.tasks[i+1:]...)
-			return
-		}
+	if i := slices.Index(w.tasks, t); i >= 0 {
+		w.tasks = slices.Delete(w.tasks, i, i+1)
 	}
 }
 
@@ -28,9 +27,7 @@ func (w *waitList) remove(t *Task) {
 func (w *waitList) wakeOne() {
 	if len(w.tasks) > 0 {
 		t := w.tasks[0]
-		n := copy(w.tasks, w.tasks[1:])
-		w.tasks[n] = nil
-		w.tasks = w.tasks[:n]
+		w.tasks = slices.Delete(w.tasks, 0, 1)
 		t.l.wake(t)
 	}
 }
@@ -39,6 +36,7 @@ func (w *waitList) wakeAll() {
 	for _, t := range w.tasks {
 		t.l.wake(t)
 	}
+	clear(w.tasks)
 	w.tasks = w.tasks[:0]
 }
 
@@ -59,7 +57,7 @@ func (b *loopBinding) bind(t *Task, op string) {
 // made while the loop is idle, not calls from another goroutine made while the
 // loop happens to run a task.
 func (b *loopBinding) mustOnLoop(op string) {
-	if b.l != nil && b.l.current.Load() == nil {
+	if b.l != nil && b.l.curr.Load() == nil {
 		panic("aio: " + op + " called outside a task of " + b.l.Name())
 	}
 }

@@ -18,6 +18,7 @@ package mainthread
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 
 	"github.com/threadrunner/threadrunner"
@@ -40,17 +41,22 @@ var ErrNotMainThread = errors.New("mainthread: Run must be called from the main 
 // runner. When fn returns, Run closes the runner, waits for the loop to stop,
 // and returns errors.Join(fn's error, Close's error). If fn panics, the runner
 // is closed and the panic goes on in the main goroutine. opts configure the
-// loop; [aio.Unpinned] is ignored, since the point is the thread. A task that
+// loop; [aio.Unpinned] contradicts the point, the thread, and is refused
+// (errors.Is [aio.ErrInvalid]) before fn runs. A task that
 // calls runtime.Goexit does not end the main goroutine: its coroutine is left
 // parked, and logged, when the loop stops.
 func Run(fn func(r *threadrunner.Runner) error, opts ...aio.Option) error {
 	if fn == nil {
-		return errors.Join(aio.ErrInvalid, errors.New("mainthread: Run: nil function"))
+		return fmt.Errorf("%w: mainthread: Run: nil function", aio.ErrInvalid)
 	}
 	if !onMainThread() {
 		return ErrNotMainThread
 	}
-	l := aio.NewLoop(append(opts, aio.Pinned())...)
+	l := aio.NewLoop(opts...)
+	if !l.Pinned() {
+		l.Close()
+		return fmt.Errorf("%w: mainthread: Run: option Unpinned: the loop must hold the main thread", aio.ErrInvalid)
+	}
 	r := threadrunner.FromLoop(l)
 	var (
 		fnErr, closeErr error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -37,9 +38,8 @@ var (
 		exitRuns int // Close had exited the kept resource
 	}
 	unpinned struct {
-		err     error
-		taskTID int
-		pinned  bool
+		err   error
+		fnRan bool
 	}
 )
 
@@ -95,13 +95,11 @@ func runPanicked() {
 	})
 }
 
-// runUnpinned asks for an unpinned loop, which Run must ignore.
+// runUnpinned asks for an unpinned loop, which Run must refuse.
 func runUnpinned() {
 	unpinned.err = mainthread.Run(func(r *threadrunner.Runner) error {
-		unpinned.pinned = r.Loop().Pinned()
-		tid, err := threadrunner.Run(context.Background(), r, func(*aio.Task) (int, error) { return threadID(), nil })
-		unpinned.taskTID = tid
-		return err
+		unpinned.fnRan = true
+		return nil
 	}, aio.Unpinned())
 }
 
@@ -207,12 +205,14 @@ func TestRunPanicGoesOnAfterClose(t *testing.T) {
 	}
 }
 
-func TestRunIgnoresUnpinned(t *testing.T) {
-	if unpinned.err != nil {
-		t.Fatalf("Run(fn, aio.Unpinned()) = %v; want nil", unpinned.err)
+// TestRunRefusesUnpinned checks that Run refuses an option that contradicts
+// its point, rather than ignoring it, and runs nothing.
+func TestRunRefusesUnpinned(t *testing.T) {
+	if !errors.Is(unpinned.err, aio.ErrInvalid) || !strings.Contains(unpinned.err.Error(), "Unpinned") {
+		t.Errorf("Run(fn, aio.Unpinned()) = %v; want ErrInvalid naming Unpinned", unpinned.err)
 	}
-	if !unpinned.pinned || unpinned.taskTID != mainThreadID() {
-		t.Errorf("with aio.Unpinned: loop pinned %v, task on thread %d; want pinned, on the main thread %d", unpinned.pinned, unpinned.taskTID, mainThreadID())
+	if unpinned.fnRan {
+		t.Errorf("Run(fn, aio.Unpinned()) ran fn; want it refused first")
 	}
 }
 

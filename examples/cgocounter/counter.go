@@ -3,6 +3,7 @@
 package main
 
 /*
+#include <stdint.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 
@@ -26,8 +27,18 @@ static long counter_get(long *tid) {
 	*tid = syscall(SYS_gettid);
 	return counter;
 }
+
+// counter_visit calls back into Go (goVisit, in callback.go) with each of
+// the next n values of the calling thread's counter, as a library that
+// dispatches events to its host does.
+extern void goVisit(long value, uintptr_t handle);
+static void counter_visit(long n, uintptr_t handle) {
+	for (long i = 1; i <= n; i++) goVisit(counter + i, handle);
+}
 */
 import "C"
+
+import "runtime/cgo"
 
 // A reading is what one call into the C library returns: the counter of the
 // thread it ran on, and that thread's id.
@@ -52,3 +63,12 @@ func get() reading {
 
 // reset zeroes the calling thread's C counter.
 func reset() { C.counter_reset() }
+
+// visit has the C library call fn back with each of the next n values of
+// the calling thread's counter. fn runs on this thread, inside the C call:
+// from a task, it must not await (see aio.NoAwait).
+func visit(n int, fn func(v int)) {
+	h := cgo.NewHandle(fn)
+	defer h.Delete()
+	C.counter_visit(C.long(n), C.uintptr_t(h))
+}

@@ -40,9 +40,9 @@ func (r *responseResource) Enter(t *aio.Task) (*Response, error) {
 	if err := s.check(t); err != nil {
 		return nil, err
 	}
-	// The body outlives Enter's task, so the request gets a context of its
-	// own (with the task's values), which Exit cancels.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	// Enter's context lives until Exit has returned, however long the block
+	// reads the body; cancel lets a cancelled read abort the request.
+	ctx, cancel := context.WithCancel(t.Context())
 	client, url := s.client, r.url
 	f, err := aio.ToThread(t, func(context.Context) (fetched, error) {
 		return do(ctx, client, url, true)

@@ -23,26 +23,36 @@ const (
 	sleepChunk  = 250 * time.Microsecond
 )
 
+// waiterSlots counts the waiters that spin or sleep in a futex (holdSlot),
+// and how often spinners yield the CPU (see spin). Both are written by
+// waiters on other CPUs, so they sit on a cache line away from the loop's.
+type waiterSlots struct {
+	_          [64]byte
+	holders    atomic.Int32
+	yieldEvery atomic.Int32
+	_          [56]byte
+}
+
 // holdSlot takes one of the slots of waiters that may spin or sleep in a
 // futex, and reports whether it got one; release it with releaseSlot.
 func (l *Loop) holdSlot() bool {
 	if l == nil || l.cfg.schedPark {
 		return false
 	}
-	if l.holders.Add(1) > l.cfg.maxHolders {
-		l.holders.Add(-1)
+	if l.waitrs.holders.Add(1) > l.cfg.maxHolders {
+		l.waitrs.holders.Add(-1)
 		return false
 	}
 	return true
 }
 
-func (l *Loop) releaseSlot() { l.holders.Add(-1) }
+func (l *Loop) releaseSlot() { l.waitrs.holders.Add(-1) }
 
-// block waits until the future whose state word is state settles, or ctxDone
-// is closed; it reports whether the future settled. done returns the future's
-// Done channel. With a slot, it sleeps in a futex first.
-func (l *Loop) block(state *uint32, done func() <-chan struct{}, ctxDone <-chan struct{}, slot bool) bool {
-	if slot && haveFutex && l.sleep(state, ctxDone) {
+// blockOn waits, off the loop, until the future whose state word is state
+// settles, or ctxDone is closed; it reports whether the future settled. done
+// returns the future's Done channel. With a slot, it sleeps in a futex first.
+func blockOn(state *uint32, done func() <-chan struct{}, ctxDone <-chan struct{}, slot bool) bool {
+	if slot && haveFutex && sleepOn(state, ctxDone) {
 		return true
 	}
 	if atomic.LoadUint32(state) == futureDone {
@@ -56,8 +66,8 @@ func (l *Loop) block(state *uint32, done func() <-chan struct{}, ctxDone <-chan 
 	}
 }
 
-// sleep is block's futex phase. It reports whether the future settled.
-func (l *Loop) sleep(state *uint32, ctxDone <-chan struct{}) bool {
+// sleepOn is blockOn's futex phase. It reports whether the future settled.
+func sleepOn(state *uint32, ctxDone <-chan struct{}) bool {
 	for waited := time.Duration(0); waited < sleepBudget; waited += sleepChunk {
 		s := atomic.LoadUint32(state)
 		if s == futureDone {
@@ -80,7 +90,7 @@ func (l *Loop) sleep(state *uint32, ctxDone <-chan struct{}) bool {
 }
 
 // A bell lets the loop wake one goroutine off the loop that waits for it to
-// do something (a Stream's consumer waiting for a batch). Like block, the
+// do something (a Stream's consumer waiting for a batch). Like blockOn, the
 // waiter first sleeps in a futex on the bell's word, then parks on a channel.
 type bell struct {
 	word     uint32        // atomic: how many times the bell rang; a futex word
