@@ -46,26 +46,31 @@ func (vm *VM) goAsync(fn func(t *aio.Task) (any, error)) goja.Value {
 	// started fn: the same context interrupts them and cancels what they
 	// start in turn.
 	ctx := vm.entryContext()
-	settle := func(t *aio.Task, v any, err error) {
-		err = vm.run(t, ctx, func() error {
-			if err == nil {
-				var jv goja.Value
-				if jv, err = vm.value(v); err == nil {
-					return resolve(jv)
-				}
-			}
-			return reject(vm.toJS(err))
-		})
-		if pe, ok := err.(*aio.PanicError); ok {
-			// Go code called by the promise's reactions panicked: nobody
-			// waits for them.
-			vm.logError("panic in JavaScript run by a settled promise", pe)
-		}
-	}
+	settle := func(t *aio.Task, v any, err error) { vm.settle(t, ctx, resolve, reject, v, err) }
 	if err := vm.tasks.start(vm, ctx, fn, settle); err != nil {
 		return vm.rejectedPromise(err)
 	}
 	return vm.rt.ToValue(p)
+}
+
+// settle settles a promise made by goja's NewPromise with v or err, as an
+// entry in t (nil for a callback) whose context is ctx; the promise's
+// reactions run in it. It runs on the loop.
+func (vm *VM) settle(t *aio.Task, ctx context.Context, resolve, reject func(any) error, v any, err error) {
+	err = vm.run(t, ctx, func() error {
+		if err == nil {
+			var jv goja.Value
+			if jv, err = vm.value(v); err == nil {
+				return resolve(jv)
+			}
+		}
+		return reject(vm.toJS(err))
+	})
+	if pe, ok := err.(*aio.PanicError); ok {
+		// Go code called by the promise's reactions panicked: nobody
+		// waits for them.
+		vm.logError("panic in JavaScript run by a settled promise", pe)
+	}
 }
 
 // rejectedPromise returns a promise rejected with err.
@@ -116,13 +121,17 @@ func (ts *tasks) start(vm *VM, ctx context.Context, fn func(t *aio.Task) (any, e
 	return nil
 }
 
-// cancelAll cancels every task and waits in t for them to end.
-func (ts *tasks) cancelAll(t *aio.Task) {
+// cancelAll cancels every task and waits in t for them to end, for at most
+// the VM's grace if t is cancelled too.
+func (ts *tasks) cancelAll(vm *VM, t *aio.Task) {
 	fs := slices.Collect(maps.Keys(ts.m))
 	for _, f := range fs {
 		f.Cancel()
 	}
-	for _, f := range fs {
-		aio.Await(t, f)
-	}
+	vm.cleanup(t, func(t *aio.Task) error {
+		for _, f := range fs {
+			aio.Await(t, f)
+		}
+		return nil
+	})
 }

@@ -3,6 +3,7 @@ package js
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner/aio"
@@ -33,8 +34,9 @@ import (
 // VM serves on. After the VM's Exit, Call returns [ErrClosed]; from the
 // loop's own thread, [aio.ErrLoopThread] (tasks use [Do]).
 //
-// A call holds a coroutine of the loop only while its JavaScript runs:
-// while its promise is pending it holds a future and the waiting goroutine.
+// The JavaScript runs in a callback of the loop (see aio.Loop.Post), not a
+// task; while its promise is pending, the call holds a future and the
+// waiting goroutine, nothing of the loop's.
 func Call[T any](ctx context.Context, fn Handle, args ...any) (T, error) {
 	vm := fn.vm
 	return call[T](ctx, vm, func(rt *goja.Runtime) (goja.Value, error) {
@@ -78,21 +80,58 @@ func call[T any](ctx context.Context, vm *VM, fn func(rt *goja.Runtime) (goja.Va
 	if ctx == nil {
 		return zero, fmt.Errorf("%w: js: nil context", aio.ErrInvalid)
 	}
-	// The task runs the JavaScript and ends; a promise still pending then
-	// is waited for on a future, which holds no coroutine.
-	type step struct {
-		v T
-		f *aio.Future[T]
-	}
-	s, err := aio.Call(ctx, vm.loop, func(t *aio.Task) (step, error) {
-		res, _ := start(t, ctx, vm, fn, export[T])
-		if res.ready {
-			return step{v: res.v}, res.err
+	// The JavaScript runs in a callback of the loop; a promise still
+	// pending when it returns is waited for on the future, which holds
+	// neither a task nor a goroutine of the loop.
+	f, settle := aio.NewFuture[T](vm.loop)
+	var state atomic.Int32
+	err := vm.loop.Post(func() {
+		if !state.CompareAndSwap(callQueued, callRunning) {
+			return // withdrawn
 		}
-		return step{f: res.pending()}, nil
+		defer state.Store(callReturned)
+		if err := ctx.Err(); err != nil {
+			settle(zero, err) // the caller gave up before the JavaScript ran
+			return
+		}
+		res, _ := start(nil, ctx, vm, fn, export[T])
+		switch {
+		case res.ready:
+			settle(res.v, res.err)
+		case ctx.Err() != nil:
+			// Pending, but the caller gave up while the JavaScript ran:
+			// it may be waiting for this callback to return.
+			settle(zero, ctx.Err())
+		default:
+			res.settle = settle
+		}
 	})
-	if err != nil || s.f == nil {
-		return s.v, err
+	if err != nil {
+		return zero, err
 	}
-	return s.f.Wait(ctx)
+	v, err := f.Wait(ctx)
+	if err != nil && !f.Settled() {
+		switch {
+		case state.CompareAndSwap(callQueued, callWithdrawn):
+			// The JavaScript never runs: ctx ended first, or the caller is
+			// on the loop's thread (ErrLoopThread), which this very call
+			// keeps busy.
+		case state.Load() == callRunning:
+			// The JavaScript runs, and ctx's end interrupts it: wait for
+			// it to stop, and for the error that says where.
+			v, err = f.Wait(context.Background())
+		}
+	}
+	if pe, ok := err.(*aio.PanicError); ok {
+		panic(pe)
+	}
+	return v, err
 }
+
+// The states of a call's callback.
+const (
+	callQueued    int32 = iota // posted
+	callRunning                // running the JavaScript
+	callReturned               // done with it: the outcome is settled, or pending on a promise
+	callWithdrawn              // the caller gave up before it ran
+)

@@ -12,7 +12,7 @@ import (
 // it is not a function; the entered value is a [Handle] to the object. Exit
 // calls the object's Symbol.asyncDispose method, or else its
 // Symbol.dispose, close or return method, and awaits the promise it
-// returns, for at most the VM's cleanup grace after a cancellation. An
+// returns, for at most the VM's [Grace] after a cancellation. An
 // object with none of them needs no cleanup.
 //
 // Each resource is entered once at a time: call Resource again for another

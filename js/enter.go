@@ -32,7 +32,8 @@ type entry struct {
 //     ctx's error. The runtime stays usable (see repairIdle).
 //   - A panic in fn (in Go code JavaScript called) is recovered and
 //     returned as a *aio.PanicError; callers re-panic it where someone
-//     waits, or log it.
+//     waits, or log it. After a panic, a runtime.Goexit or an interrupt,
+//     the runtime's stacks are checked and repaired (see repairIdle).
 //   - Promises rejected with no handler by the time the outermost entry
 //     ends (its microtasks have run by then) are reported.
 //
@@ -53,7 +54,9 @@ func (vm *VM) run(t *aio.Task, ctx context.Context, fn func() error) (err error)
 			stop = context.AfterFunc(ctx, func() { vm.interrupt(e) })
 		}
 	}
+	returned := false
 	defer func() {
+		abrupt := !returned // a panic or runtime.Goexit unwound through the runtime
 		if p := recover(); p != nil {
 			err = aio.AsPanicError(p)
 		}
@@ -67,10 +70,10 @@ func (vm *VM) run(t *aio.Task, ctx context.Context, fn func() error) (err error)
 		vm.mu.Lock()
 		vm.running = nil
 		vm.rt.ClearInterrupt() // an interrupt that came too late for the JavaScript it meant
-		interrupted := e.interrupted
+		abrupt = abrupt || e.interrupted
 		vm.mu.Unlock()
-		if interrupted && !repairIdle(vm.rt) {
-			vm.log.Error("js: an interrupt left the runtime unusable, and this version of goja cannot be repaired: the VM is closed", "vm", vm.cfg.name)
+		if abrupt && !repairIdle(vm.rt) {
+			vm.log.Error("js: a panic or an interrupt left the runtime unusable, and this version of goja cannot be repaired: the VM is closed", "vm", vm.cfg.name)
 			vm.closed.Store(true)
 		}
 		vm.reportRejections()
@@ -78,8 +81,9 @@ func (vm *VM) run(t *aio.Task, ctx context.Context, fn func() error) (err error)
 	if t == nil {
 		err = fn()
 	} else {
-		noAwait(t, func() { err = fn() })
+		aio.NoAwait(t, func() { err = fn() })
 	}
+	returned = true
 	if err != nil {
 		err = vm.asError(err)
 	}

@@ -19,8 +19,9 @@ import (
 // Each value is exported to T as [Call] exports results. When the consumer
 // stops early (a break out of the range loop, the ctx's end, the runner's
 // Close), or a value cannot be exported, the iterator's return method is
-// called and its promise awaited before the sequence ends, for at most the
-// VM's cleanup grace after a cancellation; a next that throws or rejects
+// called and its promise awaited before the sequence ends: after a break,
+// for as long as it takes (a break is not a cancellation); after a
+// cancellation, for at most the VM's [Grace]. A next that throws or rejects
 // ends the sequence with its *[Error], without return, as for await does.
 func Iter[T any](iterable Handle, args ...any) aio.Seq[T] {
 	return func(t *aio.Task, yield func(T) bool) error {
@@ -37,8 +38,8 @@ func Iter[T any](iterable Handle, args ...any) aio.Seq[T] {
 		for {
 			s, err := do(t, vm, it.next, it.read)
 			switch {
-			case err != nil && t.Err() != nil:
-				return it.close(t, err) // cancelled while next was pending
+			case err != nil && (t.Err() != nil || errors.Is(err, aio.ErrStopped)):
+				return it.close(t, err) // cancelled or stopped while next was pending
 			case err != nil:
 				return err
 			case s.done:
@@ -141,7 +142,7 @@ func (it *iterator[T]) read(vm *VM, r goja.Value) (step[T], error) {
 }
 
 // close calls the iterator's return method, if it has one, and awaits its
-// promise, shielded from t's cancellation for the VM's cleanup grace. It
+// promise, shielded from t's cancellation for the VM's [Grace] if t is cancelled. It
 // returns err joined with what return fails with.
 func (it *iterator[T]) close(t *aio.Task, err error) error {
 	rerr := it.vm.cleanup(t, func(t *aio.Task) error {

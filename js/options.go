@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner/aio"
@@ -25,10 +26,11 @@ type config struct {
 	onRejection func(*Error)                           // nil: log it
 	client      *http.Client                           // nil: a client of the VM's own, whose idle connections Exit closes
 	setup       []func(vm *VM, rt *goja.Runtime) error // scripts and Setup functions, in order
+	grace       time.Duration
 }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{name: "js"}
+	c := config{name: "js", grace: time.Second}
 	var errs []error
 	for _, o := range opts {
 		if o == nil {
@@ -117,6 +119,18 @@ func HTTPClient(client *http.Client) Option {
 func Name(name string) Option {
 	return optionFunc(func(c *config) error {
 		c.name = name
+		return nil
+	})
+}
+
+// Grace bounds the cleanup that runs after a cancellation (default one
+// second): an iterator's return and a resource's dispose when the task
+// consuming them was cancelled, and the VM's Exit waiting for its Go async
+// functions when the runner closes underneath it. Cleanup that has not
+// ended by then is interrupted. d <= 0 means no wait.
+func Grace(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		c.grace = max(0, d)
 		return nil
 	})
 }

@@ -2,6 +2,7 @@ package js
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 
 	"github.com/dop251/goja"
@@ -65,7 +66,9 @@ func start[T any](t *aio.Task, ctx context.Context, vm *VM, fn func(rt *goja.Run
 		return vm.await(v, res.done)
 	})
 	if err != nil {
-		rethrow(err)
+		if t != nil {
+			rethrow(err)
+		}
 		res.ready, res.err = true, err
 	}
 	return res, err
@@ -165,6 +168,31 @@ func (vm *VM) await(v goja.Value, done func(goja.Value, error)) error {
 }
 
 var promiseType = reflect.TypeFor[*goja.Promise]()
+
+// Promise returns a JavaScript promise that f's outcome settles: fulfilled
+// with f's value (converted as [Call] converts arguments), or rejected with
+// its error (a GoError that carries it; a panic of f's task as its
+// *aio.PanicError). While f is pending nothing waits for it, neither a task
+// nor a goroutine (see aio.Future.OnSettle); f may belong to another loop.
+// If the VM closes first, the promise is left pending, with nobody to see
+// it. Promise must be called on vm's loop, inside the VM: in a Go function
+// that JavaScript called, a [Setup] function or [Do].
+func Promise[T any](vm *VM, f *aio.Future[T]) goja.Value {
+	if f == nil {
+		return vm.rejectedPromise(fmt.Errorf("%w: js: Promise of a nil *aio.Future", aio.ErrInvalid))
+	}
+	p, resolve, reject := vm.rt.NewPromise()
+	settle := func(v T, err error) { vm.settle(nil, vm.ctx, resolve, reject, v, err) }
+	if l := f.Loop(); l != nil && l != vm.loop {
+		// OnSettle calls back on f's loop: hop to the VM's.
+		f.OnSettle(func(v T, err error) {
+			vm.loop.Post(func() { settle(v, err) })
+		})
+	} else {
+		f.OnSettle(settle)
+	}
+	return vm.rt.ToValue(p)
+}
 
 // A waiter is a Go wait for a pending thenable.
 type waiter struct {

@@ -11,19 +11,21 @@ import (
 // Why this file reaches into goja's internals.
 //
 // goja, at the version this module pins, leaves its interpreter's frame
-// stacks unbalanced when an interrupt lands inside an async function:
-// asyncRunner.start and generator.next push a call context and a try frame,
-// and the interrupt's panic unwinds past the code that pops them. From then
+// stacks unbalanced when an interrupt lands inside an async function, or a
+// Go function that an async function called panics (NoAwait's panic among
+// them): asyncRunner.start and generator.next push a call context and a try
+// frame, and the panic unwinds past the code that pops them. From then
 // on the runtime believes JavaScript is still running below it, so it never
 // again drains its promise job queue at the end of a call: every later await
 // hangs, and the VM is lost. (A sync function interrupted, the case goja's
 // tests cover, is unaffected.) Interrupting `async function f() { for (;;)
-// {} }` shows it.
+// {} }` shows it; so does `async function f() { goFuncThatPanics() }`.
 //
 // The alternatives were worse: never interrupting async code (a handler
 // stuck in a loop would hold the loop forever), or throwing the VM away
-// after an interrupt (the caller's state with it). So after an entry that
-// was interrupted, when no JavaScript can be running any more, repairIdle
+// after an interrupt or a panic (the caller's state with it). So after an
+// entry that ended that way, when no JavaScript can be running any more,
+// repairIdle
 // puts the stacks back the way an idle runtime has them, and drops the
 // queued jobs, as goja itself does after an interrupt that it unwinds
 // properly. It touches only fields whose meaning at rest is plain (empty
@@ -31,8 +33,8 @@ import (
 // layout differs, repair reports it cannot work and the VM is closed
 // instead of being left to hang (TestRepairLayout fails first).
 
-// repairIdle restores rt to an idle state after an interrupted outermost
-// entry, if the interrupt left it unbalanced. It reports false if rt needed
+// repairIdle restores rt to an idle state after an outermost entry that a
+// panic, a runtime.Goexit or an interrupt ended, if that left it unbalanced. It reports false if rt needed
 // repair and could not be repaired.
 func repairIdle(rt *goja.Runtime) bool {
 	l, ok := gojaLayout()

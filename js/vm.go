@@ -126,7 +126,7 @@ func (vm *VM) close(t *aio.Task) {
 	}
 	vm.timers.stopAll()
 	vm.waiters.failAll(ErrClosed)
-	vm.tasks.cancelAll(t)
+	vm.tasks.cancelAll(vm, t)
 	vm.bodies.closeAll()
 	vm.cancel()
 	if vm.ownClient {
@@ -190,4 +190,14 @@ func (vm *VM) logError(what string, err error) {
 		return
 	}
 	vm.log.Error("js: "+what, "vm", vm.cfg.name, "err", je.Error(), "stack", je.Stack)
+}
+
+// cleanup runs fn in t, or, if t has been cancelled, in a task shielded from
+// the cancellation for at most the VM's grace, so that cleanup JavaScript
+// may still await.
+func (vm *VM) cleanup(t *aio.Task, fn func(*aio.Task) error) error {
+	if t.Err() == nil {
+		return fn(t)
+	}
+	return aio.Shield(t, vm.cfg.grace, fn)
 }
