@@ -90,13 +90,14 @@ type tasks struct {
 
 // start runs fn as a task with ctx, then settle with its outcome (a panic
 // as a *aio.PanicError), in the task, whatever fn does. It returns an error
-// if the task cannot start (ctx has ended, the loop is closing).
+// if the task cannot start: ctx has ended, or the loop is closing and the
+// entry has no task to start a child of.
 func (ts *tasks) start(vm *VM, ctx context.Context, fn func(t *aio.Task) (any, error), settle func(t *aio.Task, v any, err error)) error {
 	if ts.m == nil {
 		ts.m = make(map[*aio.Future[struct{}]]struct{})
 	}
 	var f *aio.Future[struct{}]
-	f = aio.Spawn(ctx, vm.loop, func(t *aio.Task) (struct{}, error) {
+	body := func(t *aio.Task) (struct{}, error) {
 		var v any
 		err := errGoexit
 		returned := false
@@ -112,10 +113,15 @@ func (ts *tasks) start(vm *VM, ctx context.Context, fn func(t *aio.Task) (any, e
 		v, err = fn(t)
 		returned = true
 		return struct{}{}, nil
-	})
+	}
+	f = aio.Spawn(ctx, vm.loop, body)
 	if f.Settled() {
 		_, err := f.Wait(context.Background())
-		return err
+		if parent := vm.entryTask(); parent != nil && errors.Is(err, aio.ErrClosed) {
+			f = vm.fallback(parent, body) // the loop is closing: see closing.go
+		} else {
+			return err
+		}
 	}
 	ts.m[f] = struct{}{}
 	return nil

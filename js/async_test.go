@@ -83,13 +83,8 @@ func TestAsyncCancelledWithCaller(t *testing.T) {
 	if _, err := js.Call[int](ctx, e.vm.Global("waitLong")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Call(waitLong) = %v; want context.DeadlineExceeded", err)
 	}
-	select {
-	case err := <-cancelled:
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("the Go async function's Sleep = %v; want context.DeadlineExceeded", err)
-		}
-	case <-time.After(testTimeout):
-		t.Fatalf("the Go async function was not cancelled; goroutines:\n%s", stacks())
+	if err := recv(t, "the Go async function to be cancelled", cancelled); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the Go async function's Sleep = %v; want context.DeadlineExceeded", err)
 	}
 }
 
@@ -103,14 +98,14 @@ func TestAsyncClosedWithVM(t *testing.T) {
 		_, err := js.Call[int](e.ctx, e.vm.Global("waitLong"))
 		done <- err
 	}()
-	<-started
+	recv(t, "the Go async function to start", started)
 	if err := closeWithin(e.r, testTimeout); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
 	}
-	if err := <-done; !errors.Is(err, js.ErrClosed) {
+	if err := recv(t, "the call across Close", done); !errors.Is(err, js.ErrClosed) {
 		t.Errorf("Call(waitLong) across Close = %v; want js.ErrClosed", err)
 	}
-	if err := <-cancelled; !errors.Is(err, context.Canceled) {
+	if err := recv(t, "the Go async function to end", cancelled); !errors.Is(err, context.Canceled) {
 		t.Errorf("the Go async function's Sleep = %v; want context.Canceled", err)
 	}
 }
@@ -121,18 +116,5 @@ func TestAsyncNilFunc(t *testing.T) {
 	}))
 	if _, err := js.Call[int](e.ctx, e.vm.Global("nothing")); !errors.Is(err, aio.ErrInvalid) {
 		t.Errorf("calling Async(nil) = %v; want aio.ErrInvalid", err)
-	}
-}
-
-// waitUntil polls cond, failing with the goroutines' stacks after
-// testTimeout.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: timed out; goroutines:\n%s", what, stacks())
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

@@ -16,6 +16,7 @@ type entry struct {
 	// interrupts the JavaScript, and Go async functions that the JavaScript
 	// starts are cancelled with it (see Async).
 	ctx context.Context
+	t   *aio.Task // the task the entry runs in, or nil in a callback
 
 	interrupted bool // the runtime was interrupted for it; guarded by VM.mu
 }
@@ -42,7 +43,7 @@ func (vm *VM) run(t *aio.Task, ctx context.Context, fn func() error) (err error)
 	if err := vm.check(); err != nil {
 		return err
 	}
-	e := &entry{ctx: ctx}
+	e := &entry{ctx: ctx, t: t}
 	outer := vm.cur
 	vm.cur = e
 	var stop func() bool
@@ -108,6 +109,14 @@ func (vm *VM) entryContext() context.Context {
 		return vm.cur.ctx
 	}
 	return vm.ctx
+}
+
+// entryTask returns the task of the entry running now, or nil.
+func (vm *VM) entryTask() *aio.Task {
+	if vm.cur != nil {
+		return vm.cur.t
+	}
+	return nil
 }
 
 // track is the runtime's promise rejection tracker: it notes promises

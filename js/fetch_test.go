@@ -18,16 +18,17 @@ import (
 // bytes, so that chunks of the body fall inside characters.
 const bigLine = "héllo wörld ✓ ünïcödé\n"
 
-// server is an httptest server with the pages the fetch tests use. hung is
-// told whenever a /hang or /stream request's context ends: the client went
-// away.
+// server is an httptest server with the pages the fetch tests use. arrived
+// is told when a /hang request reaches its handler, and hung whenever a
+// /hang or /stream request's context ends: the client went away.
 type server struct {
 	*httptest.Server
-	hung chan string
+	arrived chan string
+	hung    chan string
 }
 
 func newServer(t *testing.T) *server {
-	s := &server{hung: make(chan string, 16)}
+	s := &server{arrived: make(chan string, 16), hung: make(chan string, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -51,6 +52,7 @@ func newServer(t *testing.T) *server {
 		}
 	})
 	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		s.arrived <- "hang"
 		<-r.Context().Done()
 		s.hung <- "hang"
 	})
@@ -153,15 +155,15 @@ func TestFetchAbort(t *testing.T) {
 		v, err := js.Call[string](e.ctx, e.vm.Global("hang"), srv.URL+"/hang")
 		done <- fmt.Sprintf("%s %v", v, err)
 	}()
-	waitUntil(t, "the request to reach the server", func() bool {
-		ok, _ := js.Eval[bool](e.ctx, e.vm, "x.js", "controller !== undefined")
-		return ok
-	})
+	recv(t, "the request at the server", srv.arrived)
 	if _, err := js.Call[struct{}](e.ctx, e.vm.Global("abort")); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-done; got != "AbortError true <nil>" {
+	if got := recv(t, "the aborted fetch", done); got != "AbortError true <nil>" {
 		t.Errorf("hang = %q; want an AbortError", got)
+	}
+	if got := recv(t, "the server to see the request end", srv.hung); got != "hang" {
+		t.Errorf("server saw %q end; want hang (the request aborted)", got)
 	}
 	if v, err := js.Call[string](e.ctx, e.vm.Global("already"), srv.URL+"/echo"); v != "AbortError" || err != nil {
 		t.Errorf("fetch with an aborted signal = %q, %v; want AbortError", v, err)
@@ -202,7 +204,7 @@ func TestFetchResponseResource(t *testing.T) {
 	if err != nil || first != "first line\n" {
 		t.Fatalf("With(fetch) = %q, %v; want the first line", first, err)
 	}
-	if got := <-srv.hung; got != "stream" {
+	if got := recv(t, "the server to see the client go", srv.hung); got != "stream" {
 		t.Errorf("server saw %q end; want stream", got)
 	}
 	_ = aio.ErrClosed

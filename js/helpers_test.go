@@ -90,6 +90,19 @@ func within(t *testing.T, what string, fn func()) {
 	}
 }
 
+// recv receives from ch, or fails the test with every goroutine's stack if
+// nothing comes within testTimeout.
+func recv[T any](t *testing.T, what string, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(testTimeout):
+		t.Fatalf("waiting for %s: timed out; goroutines:\n%s", what, stacks())
+		panic("unreachable")
+	}
+}
+
 func stacks() string {
 	buf := make([]byte, 1<<20)
 	return string(buf[:runtime.Stack(buf, true)])

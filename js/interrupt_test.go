@@ -55,14 +55,12 @@ func TestInterruptAfterGoReturns(t *testing.T) {
 		_, err := js.Call[int](ctx, e.vm.Global("f"))
 		done <- err
 	}()
-	<-entered
+	recv(t, "the Go function to be entered", entered)
 	cancel()
 	close(release)
-	within(t, "the interrupted call", func() {
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Call = %v; want context.Canceled", err)
-		}
-	})
+	if err := recv(t, "the interrupted call", done); !errors.Is(err, context.Canceled) {
+		t.Errorf("Call = %v; want context.Canceled", err)
+	}
 }
 
 // A ctx that ends while the promise is pending ends the wait, not the
