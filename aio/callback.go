@@ -29,6 +29,15 @@ func (l *Loop) Post(fn func()) error {
 	case fn == nil:
 		return invalid("Post: nil function")
 	}
+	if l.onPinnedLoopThread() {
+		// From the loop itself: no need to go through the inbox, or to
+		// count as work from outside (see Loop.idleWait).
+		if l.shut.began {
+			return l.refusal()
+		}
+		l.callbacks.push(fn)
+		return nil
+	}
 	if !l.inbox.post(postItem(fn), true) {
 		return l.refusal()
 	}

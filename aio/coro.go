@@ -28,6 +28,8 @@ type coro struct {
 	task  *Task     // the task to run, set by the loop before next; nil for callbacks
 	goid  uint64    // the coroutine's goroutine id
 	state coroState // why the last next returned
+
+	onGoexitTask, onGoexitCallback func() // the goexit methods, bound once
 }
 
 type coroState uint8
@@ -40,6 +42,7 @@ const (
 
 func newCoro(l *Loop) *coro {
 	c := &coro{l: l}
+	c.onGoexitTask, c.onGoexitCallback = c.goexitTask, c.goexitCallback
 	c.next, c.stop = iter.Pull(c.serve)
 	c.next() // start the coroutine, so that its goroutine id is known
 	return c
@@ -53,9 +56,9 @@ func (c *coro) serve(yield func(struct{}) bool) {
 	}
 	for {
 		if t := c.task; t != nil {
-			t.body.run(t, c.goexitTask)
+			t.body.run(t, c.onGoexitTask)
 		} else {
-			c.l.runCallbacks(c.goexitCallback)
+			c.l.runCallbacks(c.onGoexitCallback)
 		}
 		c.state = coroFinished
 		if !yield(struct{}{}) {

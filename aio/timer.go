@@ -131,7 +131,14 @@ func (l *Loop) AfterFunc(d time.Duration, fn func()) (stop func() bool) {
 		panic("aio: Loop.AfterFunc called with a nil function")
 	}
 	tm := &timer{l: l, fn: fn, when: l.deadline(d)}
-	if !l.inbox.post(tm, true) {
+	switch {
+	case l.onPinnedLoopThread() && !l.shut.began:
+		// From the loop itself (a callback re-arming, a task): straight
+		// into the heap. Posting would also count as work from outside,
+		// after which the loop spins, which a loop whose work is timers
+		// must not pay for.
+		l.timers.add(tm)
+	case !l.inbox.post(tm, true):
 		tm.state.Store(timerDropped)
 	}
 	return tm.stop
@@ -150,7 +157,11 @@ func (tm *timer) stop() bool {
 	}
 	// Take it out of the heap now, rather than when it falls due, so that
 	// timers set and stopped often (debouncing) do not pile up.
-	tm.l.inbox.post(timerRemoval{tm}, false)
+	if tm.l.onPinnedLoopThread() {
+		tm.l.timers.remove(tm)
+	} else {
+		tm.l.inbox.post(timerRemoval{tm}, false)
+	}
 	return true
 }
 
