@@ -38,17 +38,19 @@ func (l *Loop) Post(fn func()) error {
 		l.callbacks.push(fn)
 		return nil
 	}
-	if !l.inbox.post(postItem(fn), true) {
+	if !l.inbox.postWork(&postItem{fn: fn}) {
 		return l.refusal()
 	}
 	return nil
 }
 
-// A postItem is a callback posted by Post. A func is pointer-shaped, so
-// posting one allocates nothing.
-type postItem func()
+// A postItem is a callback posted by Post.
+type postItem struct {
+	itemLink
+	fn func()
+}
 
-func (fn postItem) runOnLoop(l *Loop) { l.callbacks.push(fn) }
+func (it *postItem) runOnLoop(l *Loop) { l.callbacks.push(it.fn) }
 
 // OnSettle makes fn run on f's loop, as a callback, once f has settled
 // (soon, if it already has), with f's value and error; if f's task panicked,
@@ -72,10 +74,11 @@ func (f *Future[T]) OnSettle(fn func(v T, err error)) {
 		fn(f.val, f.err)
 		return
 	}
-	f.l.inbox.post(&onSettleItem[T]{f: f, fn: fn}, false)
+	f.l.inbox.post(&onSettleItem[T]{f: f, fn: fn})
 }
 
 type onSettleItem[T any] struct {
+	itemLink
 	f  *Future[T]
 	fn func(T, error)
 }

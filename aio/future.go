@@ -26,6 +26,7 @@ type Future[T any] struct {
 	chWanted  atomic.Bool // ch exists: settle must close it
 	retrieved atomic.Bool // its outcome has been, or is being, handed to someone
 	l         *Loop
+	itemLink  // in the inbox, while Spawn or Call posts it
 
 	// Set before the future is posted, then only read.
 	fn   func(*Task) (T, error) // the task's function, for a task's future
@@ -211,14 +212,19 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 		}
 		f.chMu.Unlock()
 	}
-	for _, t := range f.waiters {
-		f.l.wake(t)
+	// A reused Call future (see reuseCallRecord) may be in its caller's
+	// hands again from here on: write nothing it has no waiters for.
+	if f.waiters != nil {
+		for _, t := range f.waiters {
+			f.l.wake(t)
+		}
+		f.waiters = nil
 	}
-	f.waiters = nil
-	onDone := f.onDone
-	f.onDone = nil
-	for _, cb := range onDone {
-		cb()
+	if onDone := f.onDone; onDone != nil {
+		f.onDone = nil
+		for _, cb := range onDone {
+			cb()
+		}
 	}
 }
 
@@ -313,7 +319,7 @@ func (f *Future[T]) settleFunc() func(T, error) {
 			return
 		}
 		it := &settleItem[T]{f: f, v: v, err: err}
-		if !f.l.inbox.post(it, false) {
+		if !f.l.inbox.post(it) {
 			// The loop has stopped: no task can be waiting any more.
 			f.settle(v, err, nil)
 		}
@@ -321,6 +327,7 @@ func (f *Future[T]) settleFunc() func(T, error) {
 }
 
 type settleItem[T any] struct {
+	itemLink
 	f   *Future[T]
 	v   T
 	err error

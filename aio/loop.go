@@ -205,7 +205,7 @@ func (l *Loop) run() {
 		if l.shut.finished(l) {
 			return
 		}
-		if l.runq.len() > 0 || l.callbacks.len() > 0 || l.inbox.pending.Load() {
+		if l.runq.len() > 0 || l.callbacks.len() > 0 || l.inbox.pending() {
 			continue
 		}
 		l.idleWait()

@@ -41,6 +41,7 @@ func Recv[T any](t *Task, ch <-chan T) (T, bool, error) {
 // A recvOp is one blocking Recv: a helper goroutine waits on the channel, or
 // on stop, and posts itself back to the loop either way.
 type recvOp[T any] struct {
+	itemLink
 	t    *Task
 	stop chan struct{}
 	v    T
@@ -56,7 +57,7 @@ func (r *recvOp[T]) wait(l *Loop, ch <-chan T) {
 		r.got = true
 	case <-r.stop:
 	}
-	l.inbox.post(r, false)
+	l.inbox.post(r)
 }
 
 func (r *recvOp[T]) runOnLoop(l *Loop) {

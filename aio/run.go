@@ -39,6 +39,6 @@ func Run[T any](ctx context.Context, main func(*Task) (T, error), opts ...Option
 // and every other task is cancelled; the loop stops once they have ended.
 func (l *Loop) closeFromLoop() {
 	l.state.CompareAndSwap(int32(loopRunning), int32(loopClosing))
-	l.inbox.close(false)
+	l.inbox.closeWork()
 	l.beginShutdown()
 }

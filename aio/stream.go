@@ -31,6 +31,8 @@ type Stream[T any] struct {
 	waiting  bool       // the producer waits for room
 	stopped  atomic.Bool
 	handoffs atomic.Uint64
+	queued   atomic.Bool // the stream is in the loop's inbox (postWake)
+	itemLink
 
 	// Loop-owned.
 	t           *Task
@@ -221,10 +223,19 @@ func (s *Stream[T]) flushLast() {
 	}
 }
 
+// postWake asks the loop to look at the producer (runOnLoop), unless it has
+// been asked already: a look sees the stream as it is then.
+func (s *Stream[T]) postWake() {
+	if s.queued.CompareAndSwap(false, true) && !s.l.inbox.post(s) {
+		s.queued.Store(false)
+	}
+}
+
 // runOnLoop wakes the producer if it waits in yield: the consumer made
 // room, or stopped the stream; if the stream stopped while the producer
 // waits in another await, that await is interrupted.
 func (s *Stream[T]) runOnLoop(l *Loop) {
+	s.queued.Store(false)
 	switch t := s.t; {
 	case t == nil:
 	case s.inYield:
@@ -278,7 +289,7 @@ func (s *Stream[T]) Next(ctx context.Context) ([]T, error) {
 			s.waiting = false
 			s.mu.Unlock()
 			if waiting {
-				s.l.inbox.post(s, false)
+				s.postWake()
 			}
 			s.last = b
 			return b, nil
@@ -344,7 +355,7 @@ func (s *Stream[T]) Close() error {
 		if s.l.onLoopThread() {
 			return ErrLoopThread
 		}
-		s.l.inbox.post(s, false) // wakes the producer if it waits for room
+		s.postWake() // wakes the producer if it waits for room
 		<-s.f.Done()
 	}
 	s.f.retrieved.Store(true)

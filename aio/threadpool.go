@@ -35,6 +35,7 @@ type threadPool struct {
 
 // A poolThread is one goroutine of the pool.
 type poolThread struct {
+	itemLink
 	l       *Loop
 	word    uint32        // atomic: threadIdle, threadSleeping, threadHasJob or threadQuit
 	job     threadJob     // set by the loop before word becomes threadHasJob
@@ -196,10 +197,10 @@ func (w *poolThread) serve() {
 				// once the deferred calls have run: hand the job back all
 				// the same, and the loop replaces the thread.
 				w.done, w.goexits = j, true
-				l.inbox.post(w, false)
+				l.inbox.post(w)
 			})
 			w.done = j
-			l.inbox.post(w, false)
+			l.inbox.post(w)
 		}
 	}
 }

@@ -19,9 +19,11 @@ type timer struct {
 	task  *Task // Sleep: woken when the timer fires
 
 	// AfterFunc only.
-	l     *Loop
-	fn    func()
-	state atomic.Int32 // a funcTimerState
+	l      *Loop
+	fn     func()
+	state  atomic.Int32 // a timer state: timerPending, ...
+	posted itemLink     // in the inbox, to be armed
+	rmLink itemLink     // in the inbox, to be taken out of the heap
 }
 
 // The states of an AfterFunc timer: it leaves pending once, for good.
@@ -138,7 +140,7 @@ func (l *Loop) AfterFunc(d time.Duration, fn func()) (stop func() bool) {
 		// after which the loop spins, which a loop whose work is timers
 		// must not pay for.
 		l.timers.add(tm)
-	case !l.inbox.post(tm, true):
+	case !l.inbox.postWork(tm):
 		tm.state.Store(timerDropped)
 	}
 	return tm.stop
@@ -146,7 +148,11 @@ func (l *Loop) AfterFunc(d time.Duration, fn func()) (stop func() bool) {
 
 // runOnLoop arms an AfterFunc timer, unless it was stopped on the way.
 func (tm *timer) runOnLoop(l *Loop) {
-	if tm.state.Load() == timerPending && !l.shut.cancelled {
+	if l.shut.cancelled {
+		tm.state.CompareAndSwap(timerPending, timerDropped)
+		return
+	}
+	if tm.state.Load() == timerPending {
 		l.timers.add(tm)
 	}
 }
@@ -160,15 +166,19 @@ func (tm *timer) stop() bool {
 	if tm.l.onPinnedLoopThread() {
 		tm.l.timers.remove(tm)
 	} else {
-		tm.l.inbox.post(timerRemoval{tm}, false)
+		tm.l.inbox.post((*timerRemoval)(tm))
 	}
 	return true
 }
 
-// A timerRemoval takes a stopped AfterFunc timer out of the heap.
-type timerRemoval struct{ tm *timer }
+func (tm *timer) link() *itemLink { return &tm.posted }
 
-func (r timerRemoval) runOnLoop(l *Loop) { l.timers.remove(r.tm) }
+// A timerRemoval is a stopped AfterFunc timer, posted to be taken out of the
+// heap.
+type timerRemoval timer
+
+func (r *timerRemoval) runOnLoop(l *Loop) { l.timers.remove((*timer)(r)) }
+func (r *timerRemoval) link() *itemLink   { return &r.rmLink }
 
 // Sleep suspends t for d, letting other tasks run. It returns nil after d, or
 // the context's error at once if t is or gets cancelled. Sleep(t, 0) lets every
