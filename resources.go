@@ -39,10 +39,14 @@ func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool
 			return v, err
 		}
 		var atClose error = aio.ErrClosed
+		name := fmt.Sprintf("Exit of %T, open", res)
 		if kept {
-			atClose = nil
+			atClose, name = nil, fmt.Sprintf("Exit of %T, kept", res)
 		}
-		remove, err := aio.OnClose(t, func(t *aio.Task) error { return exit(t, atClose) })
+		remove, err := aio.OnClose(t, func(t *aio.Task) error {
+			t.SetName(name) // for the task dump of a Close that hangs
+			return exit(t, atClose)
+		})
 		if err != nil {
 			return zero, errors.Join(err, exit(t, aio.ErrClosed))
 		}

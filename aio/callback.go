@@ -1,8 +1,10 @@
 package aio
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"runtime/trace"
 )
 
 // Callbacks are functions the loop runs between task steps, without a task:
@@ -87,9 +89,8 @@ type onSettleItem[T any] struct {
 // a panic goes to fn, not to Close's report.
 func (it *onSettleItem[T]) runOnLoop(l *Loop) {
 	f := it.f
-	f.retrieved.Store(true)
+	f.claim()
 	if f.Settled() {
-		f.rec.retrieve()
 		l.callbacks.push(it.call)
 		return
 	}
@@ -128,8 +129,12 @@ func (l *Loop) runCallbacksOnCoro() {
 // runCallbacks runs, on the callback coroutine, every callback due; it is
 // the coroutine's work. A Goexit leaves through goexit.
 func (l *Loop) runCallbacks(goexit func()) {
+	if trace.IsEnabled() {
+		defer trace.StartRegion(context.Background(), "aio.callbacks").End()
+	}
 	for l.callbacks.len() > 0 {
 		fn := l.callbacks.pop()
+		l.stats.callbacks++
 		if pe := catch(fn, goexit); pe != nil {
 			l.reportOnLoop(slog.LevelError, "aio: callback panicked",
 				"loop", l.Name(), "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))

@@ -56,6 +56,7 @@ func (c *coro) serve(yield func(struct{}) bool) {
 	}
 	for {
 		if t := c.task; t != nil {
+			t.stepBegins()
 			t.body.run(t, c.onGoexitTask)
 		} else {
 			c.l.runCallbacks(c.onGoexitCallback)
@@ -75,6 +76,7 @@ func (c *coro) serve(yield func(struct{}) bool) {
 // through the loop.
 func (c *coro) goexitTask() {
 	t := c.task
+	t.taskEnds()
 	t.l.endTask(t)
 	t.body.fail(errGoexit)
 	c.park()

@@ -37,8 +37,10 @@ type Future[T any] struct {
 	val  T
 	err  error
 	pe   *PanicError
-	rec  *panicRecord // the panic's record, while nobody has retrieved it
-	name string       // the task's name, for a panic's report
+	rec  atomic.Pointer[panicRecord] // the panic's record, if it may go unretrieved
+	name string                      // the task's name, for a panic's report
+
+	reusable bool // a Call's, reused (see reuseCallRecord); set once, when made
 
 	// Loop-owned.
 	task      *Task       // the running task, or nil
@@ -156,17 +158,26 @@ func (f *Future[T]) await(ctx context.Context) error {
 
 // result hands the outcome over: it re-panics a panic and re-raises Goexit.
 func (f *Future[T]) result() (T, error) {
-	if !f.retrieved.Load() {
-		f.retrieved.Store(true)
-	}
+	f.claim()
 	if f.pe != nil {
-		f.rec.retrieve()
 		panic(f.pe)
 	}
 	if f.err == errGoexit {
 		runtime.Goexit()
 	}
 	return f.val, f.err
+}
+
+// claim marks f's outcome as handed to someone, so that its panic is never
+// reported as unretrieved: Dekker with notePanic, which publishes the
+// panic's record, then looks at retrieved; claim sets retrieved, then looks
+// for the record. One of the two sees the other. It is safe from any
+// goroutine.
+func (f *Future[T]) claim() {
+	if !f.retrieved.Load() {
+		f.retrieved.Store(true)
+	}
+	f.rec.Load().retrieve()
 }
 
 // Cancel asks for the future to end early. For a task's future, it cancels the
@@ -200,6 +211,11 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 			f.name = f.task.String()
 		}
 		notePanic(f)
+	}
+	if f.reusable {
+		// Unbind it now: once its state says done, its caller may reuse it,
+		// even for a call on another loop.
+		f.task = nil
 	}
 	if atomic.SwapUint32(&f.state, futureDone) == futureSleeping {
 		futexWake(&f.state, math.MaxInt32)
@@ -242,6 +258,7 @@ func (f *Future[T]) run(t *Task, goexit func()) {
 		err error
 	)
 	pe := catch(func() { v, err = f.fn(t) }, goexit)
+	t.taskEnds()
 	err = t.outcome(err) // before endTask, which ends the task's context
 	t.l.endTask(t)
 	f.settle(v, err, pe)
@@ -259,7 +276,12 @@ func (f *Future[T]) fail(err error) {
 
 func (f *Future[T]) funcName() string { return funcName(f.fn) }
 
-func (f *Future[T]) bind(t *Task) { f.task = t }
+func (f *Future[T]) bind(t *Task) {
+	if t == nil && f.reusable {
+		return // settle unbound it, and it may be another call's now
+	}
+	f.task = t
+}
 
 func (f *Future[T]) cancelWanted() bool { return f.cancelAsk.Load() }
 

@@ -50,6 +50,7 @@ type Loop struct {
 	trackG     bool // publish userG for every step
 	nextID     uint64
 	steps      uint64
+	rounds     uint64 // of run's loop
 	runq       ring[*Task]
 	timers     timerHeap
 	tasks      taskList // live tasks
@@ -205,6 +206,9 @@ func (l *Loop) run() {
 		if l.shut.finished(l) {
 			return
 		}
+		if l.rounds++; l.rounds%statsEvery == 0 {
+			l.stats.publish(l)
+		}
 		if l.runq.len() > 0 || l.callbacks.len() > 0 || l.inbox.pending() {
 			continue
 		}
@@ -238,7 +242,6 @@ func (l *Loop) runReady() {
 		l.step(l.runq.pop())
 	}
 	l.busy.Store(false)
-	l.stats.publish(l)
 }
 
 // now returns monotonic nanoseconds since the loop was made.
@@ -307,27 +310,4 @@ func (l *Loop) putCoro(c *coro) {
 		return
 	}
 	c.stop()
-}
-
-// A Stats is a snapshot of a loop's counters, for tests and diagnostics.
-type Stats struct {
-	Tasks int    // tasks started and not yet ended
-	Steps uint64 // task steps run so far
-}
-
-// loopStats is the loop's published copy of its counters, updated after
-// each batch of steps.
-type loopStats struct {
-	tasks atomic.Int64
-	steps atomic.Uint64
-}
-
-func (s *loopStats) publish(l *Loop) {
-	s.steps.Store(l.steps)
-	s.tasks.Store(int64(l.tasks.n))
-}
-
-// Stats returns the loop's counters. It is safe to call from any goroutine.
-func (l *Loop) Stats() Stats {
-	return Stats{Tasks: int(l.stats.tasks.Load()), Steps: l.stats.steps.Load()}
 }

@@ -20,11 +20,12 @@ func Recv[T any](t *Task, ch <-chan T) (T, bool, error) {
 	}
 	t.mustSuspend("Recv") // before the helper starts
 	l := t.l
-	r := &recvOp[T]{t: t, stop: make(chan struct{})}
+	r := &recvOp[T]{t: t, ch: ch, stop: make(chan struct{})}
 	l.helpers.Add(1)
 	go r.wait(l, ch)
 	var stopErr error
 	for !r.back {
+		t.waitOn = r
 		t.suspend("Recv")
 		if stopErr == nil {
 			if stopErr = t.awaitErr(); stopErr != nil {
@@ -43,6 +44,7 @@ func Recv[T any](t *Task, ch <-chan T) (T, bool, error) {
 type recvOp[T any] struct {
 	itemLink
 	t    *Task
+	ch   <-chan T // for the task dump
 	stop chan struct{}
 	v    T
 	ok   bool

@@ -50,6 +50,7 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 		return l.err
 	case <-ctx.Done():
 		l.inbox.post(new(hardStopItem))
+		l.reportStillRunning(ctx.Err())
 		return ctx.Err()
 	}
 }
@@ -125,6 +126,7 @@ func (l *Loop) beginShutdown() {
 		return
 	}
 	f := &Future[struct{}]{l: l, pctx: context.Background(), fn: func(t *Task) (struct{}, error) {
+		t.SetName("aio: close hooks")
 		l.shut.errs = runHooks(t, hooks)
 		return struct{}{}, nil
 	}}
@@ -222,6 +224,7 @@ func (l *Loop) teardown() {
 			"loop", l.Name(), "coroutines", len(l.zombies))
 	}
 	l.runCallbacksOnCoro()
+	l.stats.publish(l)
 	l.err = errors.Join(errs...)
 	for _, c := range l.idle {
 		c.stop()

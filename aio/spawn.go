@@ -117,9 +117,8 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 // Call's futures never reach the caller, so the ones whose call took the
 // fast path (the caller spun until the task ended: no Done channel, no
 // cancellation posted, no panic) are reused: a Call then allocates nothing.
-// After settling a future, the loop touches only its task field (freeTask
-// unbinds it), which the caller never does, and which the loop binds again
-// when it admits the future anew. The slow-task watchdog may read a
+// Such a future unbinds its task as it settles, before its caller can see it
+// done; after that, the loop reads only fields its caller does not write. The slow-task watchdog may read a
 // stepped future's function after the step, so a loop under SlowTask does
 // not reuse them.
 var callRecords sync.Map // callRecordKey[T]{} -> *sync.Pool of *Future[T]
@@ -130,7 +129,7 @@ func callRecordPool[T any]() *sync.Pool {
 	if p, ok := callRecords.Load(callRecordKey[T]{}); ok {
 		return p.(*sync.Pool)
 	}
-	p, _ := callRecords.LoadOrStore(callRecordKey[T]{}, &sync.Pool{New: func() any { return new(Future[T]) }})
+	p, _ := callRecords.LoadOrStore(callRecordKey[T]{}, &sync.Pool{New: func() any { return &Future[T]{reusable: true} }})
 	return p.(*sync.Pool)
 }
 

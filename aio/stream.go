@@ -96,11 +96,12 @@ func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], opts ...StreamO
 		return s
 	}
 	s.f = spawn(ctx, l, func(t *Task) (struct{}, error) {
+		t.SetName("generator " + funcName(seq))
 		return struct{}{}, s.produce(t, seq)
 	}, s.bell.ring)
 	// The stream hands the generator's outcome over itself, in Next or
 	// Close, even while its reader is still on the way to it.
-	s.f.retrieved.Store(true)
+	s.f.claim()
 	return s
 }
 
@@ -358,7 +359,7 @@ func (s *Stream[T]) Close() error {
 		s.postWake() // wakes the producer if it waits for room
 		<-s.f.Done()
 	}
-	s.f.retrieved.Store(true)
+	s.f.claim()
 	if s.f.pe != nil && !s.ended {
 		panic(s.f.pe)
 	}

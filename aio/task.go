@@ -46,12 +46,19 @@ type taskRun struct {
 	life      *lifetime // ctx is this resource's lifetime context, while Enter runs
 
 	// Interruption (see interruptNow): loop-owned.
-	interruptible bool     // a stream's generator: its awaits may be interrupted
-	interrupt     error    // the error the await in progress returns, once
-	onInterrupt   func()   // ends what the await in progress waits for (ToThread)
-	live          taskLink // in the loop's list of live tasks
-	sib           taskLink // in the parent's children
-	children      taskList // live tasks started by Go from this one
+	interruptible bool   // a stream's generator: its awaits may be interrupted
+	interrupt     error  // the error the await in progress returns, once
+	onInterrupt   func() // ends what the await in progress waits for (ToThread)
+
+	// For Go's tools and the task dump: loop-owned.
+	obs       *taskObs // trace task and labels, if traced or labelled
+	firstStep bool     // the task has not suspended yet
+	started   int64    // when the task started, in loop time
+	waitOp    string   // the await it is suspended in
+	waitOn    any      // what that await waits for (a future, a timer, a ToThread call, a channel)
+	live      taskLink // in the loop's list of live tasks
+	sib       taskLink // in the parent's children
+	children  taskList // live tasks started by Go from this one
 }
 
 type taskState uint8
@@ -118,6 +125,7 @@ func (t *Task) Name() string {
 func (t *Task) SetName(name string) {
 	t.mustRun("SetName")
 	t.name.Store(&name)
+	t.renamed(name)
 }
 
 // String describes the task for logs: "task 12 (main.fetch)".
@@ -194,7 +202,16 @@ func (t *Task) suspend(op string) {
 	if t.onSuspend != nil {
 		t.onSuspend()
 	}
+	t.park(op)
+}
+
+// park ends t's step and yields to the loop until t is resumed.
+func (t *Task) park(op string) {
+	t.waitOp, t.firstStep = op, false
+	t.stepEnds()
 	t.c.yield(struct{}{})
+	t.stepBegins()
+	t.waitOp, t.waitOn = "", nil
 }
 
 // yieldNow lets every other ready task run once before t goes on.
@@ -205,7 +222,7 @@ func (t *Task) yieldNow(op string) {
 		t.onSuspend()
 	}
 	t.l.wake(t)
-	t.c.yield(struct{}{})
+	t.park(op)
 }
 
 // mustSuspend panics where suspending would break something. Inside NoAwait
@@ -305,6 +322,8 @@ const (
 func (l *Loop) startTask(t *Task) {
 	l.nextID++
 	t.id = l.nextID
+	t.started, t.firstStep = l.now(), true
+	l.stats.started++
 	l.tasks.push(t, liveLink)
 	if p := t.parent; p != nil {
 		p.children.push(t, sibLink)
@@ -331,6 +350,7 @@ func (l *Loop) endTask(t *Task) {
 		return // a Goexit that went on after a panic was recovered
 	}
 	t.state = taskDone
+	l.stats.ended++
 	l.tasks.remove(t, liveLink)
 	if p := t.parent; p != nil {
 		p.children.remove(t, sibLink)

@@ -209,6 +209,7 @@ func Sleep(t *Task, d time.Duration) error {
 		if tm.fired {
 			return nil
 		}
+		t.waitOn = tm
 		t.suspend("Sleep")
 	}
 }
