@@ -11,7 +11,7 @@ import (
 	"github.com/threadrunner/threadrunner/aio"
 	"github.com/threadrunner/threadrunner/bench/internal/cases"
 	"github.com/threadrunner/threadrunner/bench/peers"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // forEach runs test for every peer whose systems implement I, each with a
@@ -25,7 +25,7 @@ func forEach[I any](t *testing.T, test func(t *testing.T, sys I)) {
 		}
 		ran++
 		t.Run(p.Name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			sys, err := p.New()
 			if err != nil {
 				t.Fatalf("New() = %v; want nil", err)
@@ -169,7 +169,7 @@ func TestSuspendHoldsTasksDuringMeasure(t *testing.T) {
 func TestCallAfterClose(t *testing.T) {
 	for _, p := range peers.All() {
 		t.Run(p.Name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			sys, err := p.New()
 			if err != nil {
 				t.Fatalf("New() = %v; want nil", err)

@@ -11,11 +11,11 @@ import (
 
 	"github.com/threadrunner/threadrunner/aio"
 	"github.com/threadrunner/threadrunner/bench/internal/soak"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestSoakShort(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	res, err := soak.Run(soak.Config{Duration: 2 * time.Second, Seed: 1})
 	if err != nil {
 		t.Fatalf("Run() = %v; want nil", err)
