@@ -10,18 +10,18 @@ import (
 // Result is what a run saw.
 type Result struct {
 	Workers      int
-	Elapsed      time.Duration      // from the first call to the last worker's return
-	CloseTook    time.Duration      // from the first Close call to the last one's return
-	CloseErrs    []error            // what each Close call returned
-	Outcomes     [NumKinds]uint64   // calls by how they ended
-	ByOp         []OpOutcomes       // the same, for each operation of the mix
-	Disallowed   []string           // the first MaxDisallowed disallowed outcomes, each naming its call
-	Latency      Histogram          // of every threadrunner.Run call
-	KeptProblems []string           // how Close failed the resources kept before the load
-	Problems     []string           // what else the end of the run revealed
-	Resources    int                // resources the calls entered or tried to
-	ByClose      int                // of which Close exited
-	Stuck        string             // if not "": Close or the workers did not return; what was in flight, and every stack
+	Elapsed      time.Duration    // from the first call to the last worker's return
+	CloseTook    time.Duration    // from the first Close call to the last one's return
+	CloseErrs    []error          // what each Close call returned
+	Outcomes     [NumKinds]uint64 // calls by how they ended
+	ByOp         []OpOutcomes     // the same, for each operation of the mix
+	Disallowed   []string         // the first MaxDisallowed disallowed outcomes, each naming its call
+	Latency      Histogram        // of every threadrunner.Run call
+	KeptProblems []string         // how Close failed the resources kept before the load
+	Problems     []string         // what else the end of the run revealed
+	Resources    int              // resources the calls entered or tried to
+	ByClose      int              // of which Close exited
+	Stuck        string           // if not "": Close or the workers did not return; what was in flight, and every stack
 }
 
 // OpOutcomes counts the outcomes of one operation.

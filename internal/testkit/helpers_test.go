@@ -17,11 +17,15 @@ type fakeT struct {
 	restore  time.Duration // a setting to put back, for the test's own use
 }
 
-func (f *fakeT) Helper()                        {}
-func (f *fakeT) Name() string                   { return f.name }
-func (f *fakeT) Cleanup(fn func())              { f.cleanups = append(f.cleanups, fn) }
-func (f *fakeT) Errorf(format string, a ...any) { f.errors = append(f.errors, fmt.Sprintf(format, a...)) }
-func (f *fakeT) Fatalf(format string, a ...any) { f.fatals = append(f.fatals, fmt.Sprintf(format, a...)) }
+func (f *fakeT) Helper()           {}
+func (f *fakeT) Name() string      { return f.name }
+func (f *fakeT) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+func (f *fakeT) Errorf(format string, a ...any) {
+	f.errors = append(f.errors, fmt.Sprintf(format, a...))
+}
+func (f *fakeT) Fatalf(format string, a ...any) {
+	f.fatals = append(f.fatals, fmt.Sprintf(format, a...))
+}
 
 // cleanup runs the registered cleanups, last registered first, as testing
 // does.
