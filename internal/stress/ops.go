@@ -132,14 +132,14 @@ func timedRun[T any](w *worker, ctx context.Context, fn func(*aio.Task) (T, erro
 }
 
 // wait waits for f, for at most StuckAfter; bad says if it did not return.
-func (w *worker) wait(f *aio.Future[int64]) (v int64, p any, err error, bad string) {
+func (w *worker) wait(f *aio.Future[int64]) (v int64, p any, bad string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.s.cfg.StuckAfter)
 	defer cancel()
 	p = testkit.RecoverPanic(func() { v, err = f.Wait(ctx) })
 	if ctx.Err() != nil && !f.Settled() {
 		bad = fmt.Sprintf("Wait did not return within %v; goroutines:\n%s", w.s.cfg.StuckAfter, goid.Stacks())
 	}
-	return v, p, err, bad
+	return v, p, bad, err
 }
 
 func (w *worker) runValue(id int64) outcome {
@@ -234,7 +234,7 @@ func (w *worker) runGroup(id int64) outcome {
 
 func (w *worker) submitValue(id int64) outcome {
 	f := threadrunner.Submit(context.Background(), w.s.r, func(t *aio.Task) (int64, error) { return id, nil })
-	v, p, err, bad := w.wait(f)
+	v, p, bad, err := w.wait(f)
 	if bad == "" {
 		bad = value(v, id, err)
 	}
@@ -262,7 +262,7 @@ func (w *worker) submitCancel(id int64) outcome {
 		time.Sleep(rand.N(200 * time.Microsecond))
 	}
 	f.Cancel()
-	v, p, err, bad := w.wait(f)
+	v, p, bad, err := w.wait(f)
 	switch {
 	case bad != "":
 	case mode == 0 && err == nil:
