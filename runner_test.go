@@ -34,11 +34,7 @@ import (
 func newRunner(t testing.TB, opts ...aio.Option) *threadrunner.Runner {
 	t.Helper()
 	r := threadrunner.New(opts...)
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("Close() = %v; want nil", err)
-		}
-	})
+	testkit.CloseAtEnd(t, r)
 	return r
 }
 
