@@ -1,7 +1,8 @@
 // Package testkit holds what the tests of every package share: a leak check,
 // a watchdog that fails a hung test with every goroutine's stack, bounded
-// waits and test contexts, panic and Goexit catchers, an slog handler that
-// records, an ordered event log, and the calling thread's id.
+// waits and test contexts, a close-at-the-end cleanup, panic and Goexit
+// catchers, error-tree checks, an slog handler that records, an ordered event
+// log, and the calling thread's id.
 //
 // # Use
 //
