@@ -370,13 +370,13 @@ func TestIterGeneratorErrorComesLast(t *testing.T) {
 				return nil
 			}
 		}
-		return errGen
+		return testkit.ErrGen
 	}
 	var got []string
 	for v, err := range threadrunner.Iter(testkit.Context(t), r, gen) {
 		got = append(got, fmt.Sprint(v, " ", err))
 	}
-	want := []string{"1 <nil>", "2 <nil>", "3 <nil>", "0 " + errGen.Error()}
+	want := []string{"1 <nil>", "2 <nil>", "3 <nil>", "0 " + testkit.ErrGen.Error()}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("Iter yielded %q; want %q", got, want)
 	}
@@ -535,9 +535,9 @@ func TestIterRangingTwiceRunsGeneratorTwice(t *testing.T) {
 func TestIterContextValuesReachGenerator(t *testing.T) {
 	testkit.Check(t)
 	r := newRunner(t)
-	ctx := context.WithValue(testkit.Context(t), ctxKey{}, "v")
+	ctx := context.WithValue(testkit.Context(t), testkit.CtxKey{}, "v")
 	gen := func(t *aio.Task, yield func(any) bool) error {
-		yield(t.Context().Value(ctxKey{}))
+		yield(t.Context().Value(testkit.CtxKey{}))
 		return nil
 	}
 	vs, errs := collect(t, threadrunner.Iter(ctx, r, gen))

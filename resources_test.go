@@ -55,7 +55,7 @@ type probe struct {
 	enterTID  int     // the thread of the last Enter
 	exitTID   int     // the thread of the last Exit
 	hows      []error // the err Exit was given, one per call
-	exitValue any     // ctxKey's value in Exit's task context
+	exitValue any     // testkit.CtxKey's value in Exit's task context
 }
 
 func (p *probe) Enter(t *aio.Task) (*probe, error) {
@@ -81,7 +81,7 @@ func (p *probe) Exit(t *aio.Task, how error) error {
 	p.exits++
 	p.exitTID = testkit.ThreadID()
 	p.hows = append(p.hows, how)
-	p.exitValue = t.Context().Value(ctxKey{})
+	p.exitValue = t.Context().Value(testkit.CtxKey{})
 	p.ledger.add(ledgerEvent{kind: "exit", id: p.id, how: howName(how)})
 	p.log.Add("exit %s", p.name)
 	err := p.exitErr
@@ -307,9 +307,9 @@ func TestResourceEnterFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			testkit.Check(t)
 			r := threadrunner.New()
-			p := &probe{name: tt.name, enterErr: errEnter}
-			if err := tt.enter(context.Background(), r, p); err != errEnter {
-				t.Errorf("%s() = %v; want %v", tt.name, err, errEnter)
+			p := &probe{name: tt.name, enterErr: testkit.ErrEnter}
+			if err := tt.enter(context.Background(), r, p); err != testkit.ErrEnter {
+				t.Errorf("%s() = %v; want %v", tt.name, err, testkit.ErrEnter)
 			}
 			if err := r.Close(); err != nil {
 				t.Errorf("Close() = %v; want nil", err)
@@ -354,9 +354,9 @@ func TestResourceExitSeesHowTheBodyEnded(t *testing.T) {
 		wantErrs []error // all in the block's error; none means nil
 	}{
 		{"ok", nil, nil, nil, nil},
-		{"body fails", errBody, nil, errBody, []error{errBody}},
-		{"exit fails", nil, errExit, nil, []error{errExit}},
-		{"both fail", errBody, errExit, errBody, []error{errBody, errExit}},
+		{"body fails", testkit.ErrBody, nil, testkit.ErrBody, []error{testkit.ErrBody}},
+		{"exit fails", nil, testkit.ErrExit, nil, []error{testkit.ErrExit}},
+		{"both fail", testkit.ErrBody, testkit.ErrExit, testkit.ErrBody, []error{testkit.ErrBody, testkit.ErrExit}},
 	}
 	for _, b := range blocks {
 		for _, tt := range tests {
@@ -382,7 +382,7 @@ func TestWithBodyPanicGoesOnAfterExit(t *testing.T) {
 	var logged testkit.LogSink
 	r := newRunner(t, aio.Logger(logged.Logger()))
 	tid := loopTID(t, r)
-	for _, exitErr := range []error{nil, errExit} {
+	for _, exitErr := range []error{nil, testkit.ErrExit} {
 		t.Run(fmt.Sprint("exitErr=", exitErr), func(t *testing.T) {
 			p := &probe{name: "with", exitErr: exitErr}
 			exitsAtPanic := -1
@@ -434,7 +434,7 @@ func TestResourceExitAfterContextEnd(t *testing.T) {
 	tid := loopTID(t, r)
 	for _, b := range blocks {
 		t.Run(b.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
+			ctx, cancel := context.WithCancel(context.WithValue(context.Background(), testkit.CtxKey{}, "v"))
 			defer cancel()
 			var exitSleep error
 			p := &probe{name: b.name, exit: func(t *aio.Task, _ error) error {
@@ -488,7 +488,7 @@ func TestReleaseRunsExitOnce(t *testing.T) {
 	testkit.Check(t)
 	r := newRunner(t)
 	tid := loopTID(t, r)
-	p := &probe{name: "open", exitErr: errExit}
+	p := &probe{name: "open", exitErr: testkit.ErrExit}
 	_, release, err := threadrunner.Open(context.Background(), r, p)
 	if err != nil {
 		t.Fatalf("Open() = %v; want nil", err)
@@ -496,7 +496,7 @@ func TestReleaseRunsExitOnce(t *testing.T) {
 	errs := make(chan error, 8)
 	var wg sync.WaitGroup
 	for range cap(errs) {
-		wg.Go(func() { errs <- release(errBody) })
+		wg.Go(func() { errs <- release(testkit.ErrBody) })
 	}
 	wg.Wait()
 	close(errs)
@@ -504,10 +504,10 @@ func TestReleaseRunsExitOnce(t *testing.T) {
 	for err := range errs {
 		switch err {
 		case nil:
-		case errExit:
+		case testkit.ErrExit:
 			exitErrs++
 		default:
-			t.Errorf("release() = %v; want %v once and nil for the other calls", err, errExit)
+			t.Errorf("release() = %v; want %v once and nil for the other calls", err, testkit.ErrExit)
 		}
 	}
 	if exitErrs != 1 {
@@ -516,7 +516,7 @@ func TestReleaseRunsExitOnce(t *testing.T) {
 	if err := release(nil); err != nil {
 		t.Errorf("release() again = %v; want nil", err)
 	}
-	p.checkOnce(t, tid, errBody)
+	p.checkOnce(t, tid, testkit.ErrBody)
 }
 
 func TestReleaseFromTask(t *testing.T) {
@@ -555,7 +555,7 @@ func TestCloseExitsResourcesLastEnteredFirst(t *testing.T) {
 	inPanic := &faultValue{"Exit during Close"}
 	first := &probe{name: "first", log: &log}
 	opened := &probe{name: "opened", log: &log, exitPanic: "exit boom"}
-	failing := &probe{name: "failing", log: &log, exitErr: errExit}
+	failing := &probe{name: "failing", log: &log, exitErr: testkit.ErrExit}
 	panicking := &probe{name: "panicking", log: &log, exitPanic: inPanic}
 	last := &probe{name: "last", log: &log}
 	if _, err := threadrunner.Keep(ctx, r, first); err != nil {
@@ -572,8 +572,8 @@ func TestCloseExitsResourcesLastEnteredFirst(t *testing.T) {
 	}
 	tid := r.Loop().ThreadID()
 	err = r.Close()
-	if !errors.Is(err, errExit) {
-		t.Errorf("Close() = %v; want it to include %v", err, errExit)
+	if !errors.Is(err, testkit.ErrExit) {
+		t.Errorf("Close() = %v; want it to include %v", err, testkit.ErrExit)
 	}
 	var panics []any
 	for _, leaf := range testkit.Leaves(err) {

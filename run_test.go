@@ -199,13 +199,13 @@ func (e *codeError) Error() string { return fmt.Sprintf("code %d", e.code) }
 func TestRunReturnsErrorUnchanged(t *testing.T) {
 	testkit.Check(t)
 	r := newRunner(t)
-	wrapped := fmt.Errorf("fetch: %w", errTask)
+	wrapped := fmt.Errorf("fetch: %w", testkit.ErrTask)
 	coded := &codeError{code: 7}
 	tests := []struct {
 		name string
 		give error
 	}{
-		{"sentinel", errTask},
+		{"sentinel", testkit.ErrTask},
 		{"wrapped", wrapped},
 		{"typed", coded},
 	}
@@ -221,8 +221,8 @@ func TestRunReturnsErrorUnchanged(t *testing.T) {
 		})
 	}
 	_, err := threadrunner.Run(context.Background(), r, func(*aio.Task) (int, error) { return 0, wrapped })
-	if !errors.Is(err, errTask) {
-		t.Errorf("errors.Is(Run() = %v, %v) = false; want true", err, errTask)
+	if !errors.Is(err, testkit.ErrTask) {
+		t.Errorf("errors.Is(Run() = %v, %v) = false; want true", err, testkit.ErrTask)
 	}
 	_, err = threadrunner.Run(context.Background(), r, func(*aio.Task) (int, error) { return 0, coded })
 	var ce *codeError
@@ -262,10 +262,10 @@ func TestRunPanicGoesOnInCaller(t *testing.T) {
 func TestRunPanicWithErrorUnwraps(t *testing.T) {
 	testkit.Check(t)
 	r := newRunner(t)
-	p := testkit.RecoverPanic(func() { threadrunner.Run(context.Background(), r, panickingTask(errTask)) })
+	p := testkit.RecoverPanic(func() { threadrunner.Run(context.Background(), r, panickingTask(testkit.ErrTask)) })
 	pe := panicError(t, p)
-	if !errors.Is(pe, errTask) {
-		t.Errorf("errors.Is(%v, %v) = false; want true", pe, errTask)
+	if !errors.Is(pe, testkit.ErrTask) {
+		t.Errorf("errors.Is(%v, %v) = false; want true", pe, testkit.ErrTask)
 	}
 }
 
@@ -382,7 +382,7 @@ func TestRunCancelledTaskErrorIsContextError(t *testing.T) {
 		wantToo error // also in Run's error
 	}{
 		{"nil", nil, nil},
-		{"other error", errTask, errTask},
+		{"other error", testkit.ErrTask, testkit.ErrTask},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -406,18 +406,18 @@ func TestRunCancelledTaskErrorIsContextError(t *testing.T) {
 func TestRunContextValuesReachTheTask(t *testing.T) {
 	testkit.Check(t)
 	r := newRunner(t)
-	ctx := context.WithValue(context.Background(), ctxKey{}, "v")
+	ctx := context.WithValue(context.Background(), testkit.CtxKey{}, "v")
 	got, err := threadrunner.Run(ctx, r, func(t *aio.Task) ([3]any, error) {
 		child, err := aio.Await(t, aio.Go(t, func(t *aio.Task) (any, error) {
-			return t.Context().Value(ctxKey{}), nil
+			return t.Context().Value(testkit.CtxKey{}), nil
 		}))
 		if err != nil {
 			return [3]any{}, err
 		}
 		thread, err := aio.ToThread(t, func(ctx context.Context) (any, error) {
-			return ctx.Value(ctxKey{}), nil
+			return ctx.Value(testkit.CtxKey{}), nil
 		})
-		return [3]any{t.Context().Value(ctxKey{}), child, thread}, err
+		return [3]any{t.Context().Value(testkit.CtxKey{}), child, thread}, err
 	})
 	if err != nil {
 		t.Fatalf("Run() = %v; want nil", err)
@@ -485,12 +485,12 @@ func TestSubmitReturnsFuture(t *testing.T) {
 	r := newRunner(t)
 	ctx := testkit.Context(t)
 	ok := threadrunner.Submit(ctx, r, func(*aio.Task) (string, error) { return "ok", nil })
-	failed := threadrunner.Submit(ctx, r, func(*aio.Task) (string, error) { return "", errTask })
+	failed := threadrunner.Submit(ctx, r, func(*aio.Task) (string, error) { return "", testkit.ErrTask })
 	if v, err := ok.Wait(ctx); v != "ok" || err != nil {
 		t.Errorf("Wait() = %q, %v; want %q, nil", v, err, "ok")
 	}
-	if _, err := failed.Wait(ctx); err != errTask {
-		t.Errorf("Wait() = %v; want %v", err, errTask)
+	if _, err := failed.Wait(ctx); err != testkit.ErrTask {
+		t.Errorf("Wait() = %v; want %v", err, testkit.ErrTask)
 	}
 	select {
 	case <-ok.Done():

@@ -64,19 +64,6 @@ func servesOn(t *testing.T, r *threadrunner.Runner) {
 // panicError returns p as a *aio.PanicError, failing t if it is not one.
 var panicError = testkit.As[*aio.PanicError]
 
-// errors the tests hand through the library, to check they come back
-// unchanged.
-var (
-	errBody  = errors.New("body failed")
-	errEnter = errors.New("enter failed")
-	errExit  = errors.New("exit failed")
-	errTask  = errors.New("task failed")
-	errGen   = errors.New("generator failed")
-)
-
-// ctxKey is the key of the context values the tests pass through.
-type ctxKey struct{}
-
 // faultValue is what the fault tests panic with.
 type faultValue struct{ where string }
 
@@ -375,14 +362,14 @@ func TestFromLoopClosedBeforeServe(t *testing.T) {
 func TestCloseIsIdempotent(t *testing.T) {
 	testkit.Check(t)
 	r := threadrunner.New()
-	p := &probe{name: "p", exitErr: errExit}
+	p := &probe{name: "p", exitErr: testkit.ErrExit}
 	if _, err := threadrunner.Keep(context.Background(), r, p); err != nil {
 		t.Fatalf("Keep() = %v; want nil", err)
 	}
 	tid := r.Loop().ThreadID()
 	for i := range 3 {
-		if err := r.Close(); !errors.Is(err, errExit) {
-			t.Errorf("Close() #%d = %v; want %v", i+1, err, errExit)
+		if err := r.Close(); !errors.Is(err, testkit.ErrExit) {
+			t.Errorf("Close() #%d = %v; want %v", i+1, err, testkit.ErrExit)
 		}
 	}
 	p.checkOnce(t, tid, nil)
@@ -391,7 +378,7 @@ func TestCloseIsIdempotent(t *testing.T) {
 func TestConcurrentClose(t *testing.T) {
 	testkit.Check(t)
 	r := threadrunner.New()
-	p := &probe{name: "p", exitErr: errExit}
+	p := &probe{name: "p", exitErr: testkit.ErrExit}
 	if _, err := threadrunner.Keep(context.Background(), r, p); err != nil {
 		t.Fatalf("Keep() = %v; want nil", err)
 	}
@@ -401,8 +388,8 @@ func TestConcurrentClose(t *testing.T) {
 	for i := range 8 {
 		wg.Go(func() {
 			<-start
-			if err := r.Close(); !errors.Is(err, errExit) {
-				t.Errorf("Close() in goroutine %d = %v; want %v", i, err, errExit)
+			if err := r.Close(); !errors.Is(err, testkit.ErrExit) {
+				t.Errorf("Close() in goroutine %d = %v; want %v", i, err, testkit.ErrExit)
 			}
 			select {
 			case <-l.Done():
