@@ -705,10 +705,7 @@ func TestResourceBadInput(t *testing.T) {
 				return inTask(ctx, r, func(t *aio.Task) error { return aio.With[int](t, nil, body(ran)) })
 			}},
 		}
-		for i := range tests {
-			tests[i].want = aio.ErrInvalid
-		}
-		runBadCases(t, tests, startedRunner, false)
+		runInvalidCases(t, tests)
 	})
 	runEndedContextCases(t, resourceCalls)
 }

@@ -110,6 +110,17 @@ func runEndedContextCases(t *testing.T, calls func(want error) []badCase) {
 	})
 }
 
+// runInvalidCases runs cases that pass nil where a function, a resource, a
+// body, a generator or a context is due, against a started runner: each must
+// fail with ErrInvalid.
+func runInvalidCases(t *testing.T, tests []badCase) {
+	t.Helper()
+	for i := range tests {
+		tests[i].want = aio.ErrInvalid
+	}
+	runBadCases(t, tests, startedRunner, false)
+}
+
 // nilContext is a nil context, passed on purpose.
 var nilContext context.Context
 
@@ -470,10 +481,7 @@ func TestRunBadInput(t *testing.T) {
 				return err
 			}},
 		}
-		for i := range tests {
-			tests[i].want = aio.ErrInvalid
-		}
-		runBadCases(t, tests, startedRunner, false)
+		runInvalidCases(t, tests)
 	})
 	runEndedContextCases(t, runCalls)
 }
