@@ -611,6 +611,45 @@ func TestCloseExitsResourcesLastEnteredFirst(t *testing.T) {
 	}
 }
 
+// TestReleaseWhileCloseExits releases a resource that Close has exited
+// already while Close, still running, waits in the Exit of one kept before
+// it: the release returns ErrClosed and does not exit it again.
+func TestReleaseWhileCloseExits(t *testing.T) {
+	testkit.Check(t)
+	r := threadrunner.New()
+	tid := loopTID(t, r)
+	inExit := make(chan struct{})
+	gate := make(chan struct{})
+	kept := &probe{name: "kept", exit: func(t *aio.Task, _ error) error {
+		close(inExit)
+		_, _, err := aio.Recv(t, gate) // holds Close here until the release is done
+		return err
+	}}
+	opened := &probe{name: "opened"}
+	if _, err := threadrunner.Keep(context.Background(), r, kept); err != nil {
+		t.Fatalf("Keep() = %v; want nil", err)
+	}
+	_, release, err := threadrunner.Open(context.Background(), r, opened)
+	if err != nil {
+		t.Fatalf("Open() = %v; want nil", err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- r.Close() }()
+	testkit.Await(t, inExit, "Close to reach the kept resource's Exit")
+	released := make(chan error, 1)
+	go func() { released <- release(nil) }()
+	relErr := testkit.Await(t, released, "release to return while Close waits in an Exit")
+	close(gate)
+	if err := testkit.Await(t, closed, "Close to return"); err != nil {
+		t.Errorf("Close() = %v; want nil", err)
+	}
+	if !errors.Is(relErr, aio.ErrClosed) {
+		t.Errorf("release() while Close exits = %v; want %v", relErr, aio.ErrClosed)
+	}
+	opened.checkOnce(t, tid, aio.ErrClosed)
+	kept.checkOnce(t, tid, nil)
+}
+
 func TestWithWhileRunnerCloses(t *testing.T) {
 	testkit.Check(t)
 	r := threadrunner.New()
