@@ -104,3 +104,23 @@ func (c *coro) park() {
 	// Resumed only by stop at the loop's teardown; the Goexit then ends
 	// this coroutine and goes on in the loop goroutine, which is exiting.
 }
+
+// getCoro returns a coroutine for a task: a pooled one, or a new one.
+func (l *Loop) getCoro() *coro {
+	if n := len(l.idle); n > 0 {
+		c := l.idle[n-1]
+		l.idle[n-1] = nil
+		l.idle = l.idle[:n-1]
+		return c
+	}
+	return newCoro(l)
+}
+
+func (l *Loop) putCoro(c *coro) {
+	if len(l.idle) < maxIdleCoros && !l.shut.began {
+		c.state = coroSuspended
+		l.idle = append(l.idle, c)
+		return
+	}
+	c.stop()
+}

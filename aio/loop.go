@@ -292,22 +292,3 @@ func (l *Loop) resume(c *coro, t *Task) {
 		l.userG.Store(0)
 	}
 }
-
-func (l *Loop) getCoro() *coro {
-	if n := len(l.idle); n > 0 {
-		c := l.idle[n-1]
-		l.idle[n-1] = nil
-		l.idle = l.idle[:n-1]
-		return c
-	}
-	return newCoro(l)
-}
-
-func (l *Loop) putCoro(c *coro) {
-	if len(l.idle) < maxIdleCoros && !l.shut.began {
-		c.state = coroSuspended
-		l.idle = append(l.idle, c)
-		return
-	}
-	c.stop()
-}
