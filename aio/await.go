@@ -31,6 +31,7 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 			return f.result()
 		}
 		f.waiters = append(f.waiters, t)
+		t.waitOn = f
 		t.suspend("Await")
 		f.removeWaiter(t)
 	}
@@ -41,6 +42,7 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 func awaitSettled[T any](t *Task, f *Future[T]) {
 	for !f.Settled() {
 		f.waiters = append(f.waiters, t)
+		t.waitOn = f
 		t.suspend("await")
 		f.removeWaiter(t)
 	}

@@ -104,8 +104,7 @@ func (g *Group) Wait() error {
 	}
 	g.waiter = nil
 	if g.pe != nil {
-		g.peFuture.retrieved.Store(true)
-		g.peFuture.rec.retrieve()
+		g.peFuture.claim()
 		panic(g.pe)
 	}
 	if g.goexit {

@@ -50,6 +50,7 @@ type Loop struct {
 	trackG     bool // publish userG for every step
 	nextID     uint64
 	steps      uint64
+	rounds     uint64 // of run's loop
 	runq       ring[*Task]
 	timers     timerHeap
 	tasks      taskList // live tasks
@@ -205,7 +206,10 @@ func (l *Loop) run() {
 		if l.shut.finished(l) {
 			return
 		}
-		if l.runq.len() > 0 || l.callbacks.len() > 0 || l.inbox.pending.Load() {
+		if l.rounds++; l.rounds%statsEvery == 0 {
+			l.stats.publish(l)
+		}
+		if l.runq.len() > 0 || l.callbacks.len() > 0 || l.inbox.pending() {
 			continue
 		}
 		l.idleWait()
@@ -238,7 +242,6 @@ func (l *Loop) runReady() {
 		l.step(l.runq.pop())
 	}
 	l.busy.Store(false)
-	l.stats.publish(l)
 }
 
 // now returns monotonic nanoseconds since the loop was made.
@@ -288,46 +291,4 @@ func (l *Loop) resume(c *coro, t *Task) {
 	if l.trackG {
 		l.userG.Store(0)
 	}
-}
-
-func (l *Loop) getCoro() *coro {
-	if n := len(l.idle); n > 0 {
-		c := l.idle[n-1]
-		l.idle[n-1] = nil
-		l.idle = l.idle[:n-1]
-		return c
-	}
-	return newCoro(l)
-}
-
-func (l *Loop) putCoro(c *coro) {
-	if len(l.idle) < maxIdleCoros && !l.shut.began {
-		c.state = coroSuspended
-		l.idle = append(l.idle, c)
-		return
-	}
-	c.stop()
-}
-
-// A Stats is a snapshot of a loop's counters, for tests and diagnostics.
-type Stats struct {
-	Tasks int    // tasks started and not yet ended
-	Steps uint64 // task steps run so far
-}
-
-// loopStats is the loop's published copy of its counters, updated after
-// each batch of steps.
-type loopStats struct {
-	tasks atomic.Int64
-	steps atomic.Uint64
-}
-
-func (s *loopStats) publish(l *Loop) {
-	s.steps.Store(l.steps)
-	s.tasks.Store(int64(l.tasks.n))
-}
-
-// Stats returns the loop's counters. It is safe to call from any goroutine.
-func (l *Loop) Stats() Stats {
-	return Stats{Tasks: int(l.stats.tasks.Load()), Steps: l.stats.steps.Load()}
 }

@@ -92,6 +92,7 @@ func Select(t *Task, cases ...Case) (int, error) {
 // A selectWait is one Select's wait: it watches the Receive cases'
 // channels with one helper goroutine, so that at most one value is taken.
 type selectWait struct {
+	itemLink
 	t     *Task
 	recvs []receiver // the Receive cases, in order
 	stop  chan struct{}
@@ -122,7 +123,7 @@ func (w *selectWait) watch() {
 	go func() {
 		defer l.helpers.Done()
 		w.chosen, w.value, w.ok = reflect.Select(cases)
-		l.inbox.post(w, false)
+		l.inbox.post(w)
 	}()
 }
 

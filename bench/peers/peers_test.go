@@ -11,7 +11,7 @@ import (
 	"github.com/threadrunner/threadrunner/aio"
 	"github.com/threadrunner/threadrunner/bench/internal/cases"
 	"github.com/threadrunner/threadrunner/bench/peers"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // forEach runs test for every peer whose systems implement I, each with a
@@ -25,7 +25,7 @@ func forEach[I any](t *testing.T, test func(t *testing.T, sys I)) {
 		}
 		ran++
 		t.Run(p.Name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			sys, err := p.New()
 			if err != nil {
 				t.Fatalf("New() = %v; want nil", err)
@@ -151,7 +151,13 @@ func TestSuspendHoldsTasksDuringMeasure(t *testing.T) {
 			calls++
 			switch s := sys.(type) {
 			case *peers.Threadrunner:
-				if got := s.Runner().Loop().Stats().Tasks; got < n {
+				// Stats lags a busy loop by a few rounds: wait for it.
+				l := s.Runner().Loop()
+				deadline := time.Now().Add(10 * time.Second)
+				for l.Stats().Tasks < n && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				if got := l.Stats().Tasks; got < n {
 					t.Errorf("live tasks during measure = %d; want >= %d", got, n)
 				}
 			case peers.Unlocked:
@@ -169,7 +175,7 @@ func TestSuspendHoldsTasksDuringMeasure(t *testing.T) {
 func TestCallAfterClose(t *testing.T) {
 	for _, p := range peers.All() {
 		t.Run(p.Name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			sys, err := p.New()
 			if err != nil {
 				t.Fatalf("New() = %v; want nil", err)

@@ -14,11 +14,11 @@ import (
 	"github.com/threadrunner/threadrunner/bench/internal/cases"
 	"github.com/threadrunner/threadrunner/bench/internal/report"
 	"github.com/threadrunner/threadrunner/bench/peers"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestQuickReport(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	dir := t.TempDir()
 	var out bytes.Buffer
 	cfg := report.QuickConfig()

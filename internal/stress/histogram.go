@@ -1,14 +1,15 @@
-package soak
+package stress
 
 import (
 	"math/bits"
 	"time"
 )
 
-// A histogram counts durations in log-linear buckets: 16 per power of two,
+// A Histogram counts durations in log-linear buckets: 16 per power of two,
 // so a percentile is off by at most 1/16 of its value. Its memory is fixed,
-// which keeps it out of the soak's memory verdict.
-type histogram struct {
+// which keeps it out of the soak's memory verdict. Its zero value is empty
+// and ready to use; it is not safe for concurrent use.
+type Histogram struct {
 	counts [64 * 16]uint64
 	n      uint64
 	max    time.Duration
@@ -32,13 +33,15 @@ func lowest(i int) time.Duration {
 	return time.Duration((16 | uint64(i%16)) << (e - 5))
 }
 
-func (h *histogram) add(d time.Duration) {
+// Add counts d.
+func (h *Histogram) Add(d time.Duration) {
 	h.counts[bucketOf(d)]++
 	h.n++
 	h.max = max(h.max, d)
 }
 
-func (h *histogram) merge(o *histogram) {
+// Merge adds o's counts to h's.
+func (h *Histogram) Merge(o *Histogram) {
 	for i, c := range o.counts {
 		h.counts[i] += c
 	}
@@ -46,9 +49,15 @@ func (h *histogram) merge(o *histogram) {
 	h.max = max(h.max, o.max)
 }
 
-// percentile returns the duration below which a fraction p of the samples
+// N returns how many durations h counted.
+func (h *Histogram) N() uint64 { return h.n }
+
+// Max returns the longest duration h counted, or 0.
+func (h *Histogram) Max() time.Duration { return h.max }
+
+// Percentile returns the duration below which a fraction p of the samples
 // fall (the lower bound of its bucket), or 0 if there are none.
-func (h *histogram) percentile(p float64) time.Duration {
+func (h *Histogram) Percentile(p float64) time.Duration {
 	if h.n == 0 {
 		return 0
 	}

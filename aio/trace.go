@@ -1,0 +1,133 @@
+package aio
+
+import (
+	"context"
+	"runtime/pprof"
+	"runtime/trace"
+)
+
+// A loop runs many tasks on one goroutine, which Go's tools would show as
+// one long run of one goroutine. So each task is made visible to them:
+//
+//   - While runtime/trace is tracing, each task is a trace task named as the
+//     task is (Task.SetName, or its function's name), a child of the trace
+//     task of its parent or of the context it was started with, and each of
+//     its steps is a region "aio.step" (ToThread calls a region
+//     "aio.ToThread" on their own goroutines; batches of callbacks a region
+//     "aio.callbacks"). go tool trace then shows the loop's work per task.
+//   - Under the ProfileLabels option, a task's steps carry the pprof labels
+//     aio.task (its name) and aio.loop (the loop's), so that a CPU profile of
+//     a busy loop attributes its time to tasks: go tool pprof -tags.
+//
+// A task that is neither traced nor labelled pays one atomic load per step.
+
+// taskObs is what a traced or labelled task keeps for Go's tools. It is
+// loop-owned.
+type taskObs struct {
+	traceCtx context.Context // carries the trace task, if tracing began before the task
+	task     *trace.Task
+	region   *trace.Region // the running step's
+	labels   context.Context
+}
+
+// stepBegins runs on the task's coroutine as each of its steps begins.
+func (t *Task) stepBegins() {
+	if t.obs == nil {
+		if !t.l.cfg.labels && !trace.IsEnabled() {
+			return
+		}
+		t.obs = t.newObs()
+	}
+	o := t.obs
+	if o.task != nil {
+		o.region = trace.StartRegion(o.traceCtx, "aio.step")
+	}
+	if o.labels != nil {
+		pprof.SetGoroutineLabels(o.labels)
+	}
+}
+
+// stepEnds runs on the task's coroutine as each of its steps ends, by
+// suspending or by the task's end.
+func (t *Task) stepEnds() {
+	if o := t.obs; o != nil && o.region != nil {
+		o.region.End()
+		o.region = nil
+	}
+}
+
+// taskEnds runs on the task's coroutine once the task's function has
+// returned.
+func (t *Task) taskEnds() {
+	if o := t.obs; o != nil {
+		t.stepEnds()
+		if o.task != nil {
+			o.task.End()
+		}
+		if o.labels != nil {
+			pprof.SetGoroutineLabels(context.Background())
+		}
+		t.obs = nil
+	}
+}
+
+func (t *Task) newObs() *taskObs {
+	o := &taskObs{}
+	if trace.IsEnabled() {
+		o.traceCtx, o.task = trace.NewTask(t.traceParent(), t.Name())
+	}
+	if t.l.cfg.labels {
+		o.labels = pprof.WithLabels(context.Background(), pprof.Labels("aio.task", t.Name(), "aio.loop", t.l.Name()))
+	}
+	return o
+}
+
+// renamed updates what Go's tools see of a task that SetName renamed: its
+// labels, and its trace task. A trace task's name is set for good when it
+// begins, so a rename in the task's first step (the usual place) ends the
+// task begun under the function's name and begins one under the new name;
+// a later rename is a log event "aio.name" in the trace task.
+func (t *Task) renamed(name string) {
+	o := t.obs
+	if o == nil {
+		return
+	}
+	if o.task != nil {
+		if t.firstStep {
+			t.stepEnds()
+			o.task.End()
+			o.traceCtx, o.task = trace.NewTask(t.traceParent(), name)
+			o.region = trace.StartRegion(o.traceCtx, "aio.step")
+		} else {
+			trace.Log(o.traceCtx, "aio.name", name)
+		}
+	}
+	if o.labels != nil {
+		o.labels = pprof.WithLabels(context.Background(), pprof.Labels("aio.task", name, "aio.loop", t.l.Name()))
+		pprof.SetGoroutineLabels(o.labels)
+	}
+}
+
+// traceParent is the context a task's trace task is a child of: its parent
+// task's, or the one it was started with.
+func (t *Task) traceParent() context.Context {
+	if p := t.parent; p != nil && p.obs != nil && p.obs.task != nil {
+		return p.obs.traceCtx
+	}
+	return t.pctx
+}
+
+// traceContext is the context a ToThread function's region goes in.
+func (t *Task) traceContext() context.Context {
+	if o := t.obs; o != nil && o.task != nil {
+		return o.traceCtx
+	}
+	return t.pctx
+}
+
+// ProfileLabels makes the loop label each task's steps for pprof: aio.task
+// is the task's name, aio.loop the loop's. A CPU profile then tells the
+// tasks of a busy loop apart (go tool pprof -tags, or -tagfocus=aio.task=x).
+// It costs a context per task; without it, a CPU profile shows the loop as
+// one goroutine.
+func ProfileLabels() Option { return optionFunc(func(c *config) { c.labels = true }) }
