@@ -175,7 +175,7 @@ func (p *Pool[R]) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("%w: threadrunner: nil *Pool", aio.ErrInvalid)
 	}
 	for _, m := range p.members {
-		if l := m.r.loop.Load(); l != nil && (l.InLoop() || l.InToThread()) {
+		if l := m.r.loop.Load(); l != nil && l.InLoop() {
 			return aio.ErrLoopThread
 		}
 	}
