@@ -12,7 +12,7 @@ import (
 
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // The pool's tests keep their helpers to themselves (the pool prefix), so
@@ -57,13 +57,6 @@ func (f *poolFactory) res() aio.Resource[*poolCopy] {
 	})
 }
 
-// poolCtx bounds a pool test's waits: a broken pool fails it, not hangs it.
-func poolCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // poolBump returns a Use function that counts a call in the runner's copy,
 // on its loop, and reports the loop it ran on.
 func poolBump(ctx context.Context) func(r *threadrunner.Runner, c *poolCopy) (uint64, error) {
@@ -79,8 +72,8 @@ func poolBump(ctx context.Context) func(r *threadrunner.Runner, c *poolCopy) (ui
 }
 
 func TestPoolEachLoopHasItsCopy(t *testing.T) {
-	leaktest.Check(t)
-	ctx := poolCtx(t)
+	testkit.Check(t)
+	ctx := testkit.Context(t)
 	var f poolFactory
 	p := threadrunner.NewPool(3, f.res)
 	const goroutines, calls = 32, 40
@@ -126,8 +119,8 @@ func TestPoolEachLoopHasItsCopy(t *testing.T) {
 }
 
 func TestPoolLeastBusy(t *testing.T) {
-	leaktest.Check(t)
-	ctx := poolCtx(t)
+	testkit.Check(t)
+	ctx := testkit.Context(t)
 	p := threadrunner.NewPool[struct{}](2, nil)
 	defer p.Close()
 	held, release := make(chan *threadrunner.Runner), make(chan struct{})
@@ -149,8 +142,8 @@ func TestPoolLeastBusy(t *testing.T) {
 }
 
 func TestPoolKeyAffinity(t *testing.T) {
-	leaktest.Check(t)
-	ctx := poolCtx(t)
+	testkit.Check(t)
+	ctx := testkit.Context(t)
 	p := threadrunner.NewPool[struct{}](4, nil)
 	defer p.Close()
 	which := func(key string) *threadrunner.Runner {
@@ -179,7 +172,7 @@ func TestPoolKeyAffinity(t *testing.T) {
 }
 
 func TestPoolStartsNothing(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	before := runtime.NumGoroutine()
 	var f poolFactory
 	p := threadrunner.NewPool(4, f.res)
@@ -198,8 +191,8 @@ func TestPoolStartsNothing(t *testing.T) {
 }
 
 func TestPoolEnterFailsThenRetries(t *testing.T) {
-	leaktest.Check(t)
-	ctx := poolCtx(t)
+	testkit.Check(t)
+	ctx := testkit.Context(t)
 	var f poolFactory
 	f.failFirst.Store(true)
 	p := threadrunner.NewPool(1, f.res)
@@ -221,8 +214,8 @@ func TestPoolEnterFailsThenRetries(t *testing.T) {
 }
 
 func TestPoolWaitForEnterHonorsContext(t *testing.T) {
-	leaktest.Check(t)
-	ctx := poolCtx(t)
+	testkit.Check(t)
+	ctx := testkit.Context(t)
 	entering := make(chan struct{})
 	var stuck aio.Event
 	var f poolFactory
@@ -255,8 +248,8 @@ func TestPoolWaitForEnterHonorsContext(t *testing.T) {
 }
 
 func TestPoolClose(t *testing.T) {
-	leaktest.Check(t)
-	ctx := poolCtx(t)
+	testkit.Check(t)
+	ctx := testkit.Context(t)
 	errExit := errors.New("pool: exit failed")
 	f := poolFactory{exitErr: errExit}
 	p := threadrunner.NewPool(2, f.res)
@@ -284,8 +277,8 @@ func TestPoolClose(t *testing.T) {
 }
 
 func TestPoolBadInput(t *testing.T) {
-	leaktest.Check(t)
-	ctx := poolCtx(t)
+	testkit.Check(t)
+	ctx := testkit.Context(t)
 	p := threadrunner.NewPool[struct{}](0, nil)
 	defer p.Close()
 	if got, want := p.Size(), runtime.GOMAXPROCS(0); got != want {
@@ -320,8 +313,8 @@ func TestPoolBadInput(t *testing.T) {
 }
 
 func TestPoolPanicGoesOnInCaller(t *testing.T) {
-	leaktest.Check(t)
-	ctx := poolCtx(t)
+	testkit.Check(t)
+	ctx := testkit.Context(t)
 	p := threadrunner.NewPool[struct{}](1, nil)
 	defer p.Close()
 	func() {

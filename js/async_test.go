@@ -9,6 +9,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/js"
 )
 
@@ -83,7 +84,7 @@ func TestAsyncCancelledWithCaller(t *testing.T) {
 	if _, err := js.Call[int](ctx, e.vm.Global("waitLong")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Call(waitLong) = %v; want context.DeadlineExceeded", err)
 	}
-	if err := recv(t, "the Go async function to be cancelled", cancelled); !errors.Is(err, context.DeadlineExceeded) {
+	if err := testkit.Await(t, cancelled, "the Go async function to be cancelled"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("the Go async function's Sleep = %v; want context.DeadlineExceeded", err)
 	}
 }
@@ -98,14 +99,14 @@ func TestAsyncClosedWithVM(t *testing.T) {
 		_, err := js.Call[int](e.ctx, e.vm.Global("waitLong"))
 		done <- err
 	}()
-	recv(t, "the Go async function to start", started)
-	if err := closeWithin(e.r, testTimeout); err != nil {
+	testkit.Await(t, started, "the Go async function to start")
+	if err := e.r.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
 	}
-	if err := recv(t, "the call across Close", done); !errors.Is(err, js.ErrClosed) {
+	if err := testkit.Await(t, done, "the call across Close"); !errors.Is(err, js.ErrClosed) {
 		t.Errorf("Call(waitLong) across Close = %v; want js.ErrClosed", err)
 	}
-	if err := recv(t, "the Go async function to end", cancelled); !errors.Is(err, context.Canceled) {
+	if err := testkit.Await(t, cancelled, "the Go async function to end"); !errors.Is(err, context.Canceled) {
 		t.Errorf("the Go async function's Sleep = %v; want context.Canceled", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/js"
 )
 
@@ -176,11 +177,7 @@ func TestCallPanicInGo(t *testing.T) {
 	e := newEnv(t, js.Setup(func(vm *js.VM, rt *goja.Runtime) error {
 		return rt.Set("explode", func() { panic("kaboom") })
 	}), js.Script("lib.js", `function viaGo() { try { explode(); } finally { globalThis.ran = true; } }`))
-	var p any
-	func() {
-		defer func() { p = recover() }()
-		js.Call[int](e.ctx, e.vm.Global("viaGo"))
-	}()
+	p := testkit.RecoverPanic(func() { js.Call[int](e.ctx, e.vm.Global("viaGo")) })
 	pe, ok := p.(*aio.PanicError)
 	if !ok || pe.Value != "kaboom" || !strings.Contains(string(pe.Stack), "call_test.go") {
 		t.Fatalf("recover() = %v; want a *aio.PanicError of kaboom with the stack of the Go function", p)

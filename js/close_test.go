@@ -8,6 +8,7 @@ import (
 
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/js"
 )
 
@@ -57,18 +58,18 @@ func TestClosePending(t *testing.T) {
 			}
 		})
 	}
-	recv(t, "the server to get the fetch", srv.arrived)
-	recv(t, "the Go async function to start", started)
-	if err := closeWithin(e.r, testTimeout); err != nil {
+	testkit.Await(t, srv.arrived, "the server to get the fetch")
+	testkit.Await(t, started, "the Go async function to start")
+	if err := e.r.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
 	}
-	within(t, "the callers to return", wg.Wait)
+	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
 	for range 2 {
-		if got := recv(t, "the server to see the clients go", srv.hung); got != "hang" && got != "stream" {
+		if got := testkit.Await(t, srv.hung, "the server to see the clients go"); got != "hang" && got != "stream" {
 			t.Errorf("server saw %q end", got)
 		}
 	}

@@ -1,10 +1,12 @@
 package js_test
 
 import (
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/js"
 )
 
@@ -19,16 +21,21 @@ func TestConsole(t *testing.T) {
 		const cyclic = {}; cyclic.self = cyclic;
 		console.log(cyclic, function named() {});
 	`)
-	for _, want := range []string{
-		"INFO plain 1 true null undefined vm=app",
-		`INFO {"a":[1,2]} vm=app`,
-		"WARN careful vm=app",
-		"ERROR TypeError: bad",
-		"DEBUG details vm=app",
-		"INFO [object Object] function named() {} vm=app",
-	} {
-		if len(e.log.find(want)) == 0 {
-			t.Errorf("no record %q; records:\n%s", want, strings.Join(e.log.lines(), "\n"))
+	want := []testkit.Record{
+		{Level: slog.LevelInfo, Message: "plain 1 true null undefined"},
+		{Level: slog.LevelInfo, Message: `{"a":[1,2]}`},
+		{Level: slog.LevelWarn, Message: "careful"},
+		{Level: slog.LevelError, Message: "TypeError: bad\n\tat " + t.Name() + ".js:5:17(30)\n"},
+		{Level: slog.LevelDebug, Message: "details"},
+		{Level: slog.LevelInfo, Message: "[object Object] function named() {}"},
+	}
+	got := e.log.Records()
+	if len(got) != len(want) {
+		t.Fatalf("console wrote %d records; want %d:\n%s", len(got), len(want), e.log)
+	}
+	for i, r := range got {
+		if r.Level != want[i].Level || r.Message != want[i].Message || r.Attrs["vm"] != "app" {
+			t.Errorf("record %d = %v %q vm=%q; want %v %q vm=app", i, r.Level, r.Message, r.Attrs["vm"], want[i].Level, want[i].Message)
 		}
 	}
 }
@@ -69,15 +76,15 @@ func TestUnhandledRejection(t *testing.T) {
 func TestUnhandledRejectionLogged(t *testing.T) {
 	e := newEnv(t)
 	eval[any](t, e, "Promise.reject(new Error('to the log')); 0")
-	if len(e.log.find("ERROR js: unhandled promise rejection", "to the log", "stack=")) == 0 {
-		t.Errorf("rejection not logged; records:\n%s", strings.Join(e.log.lines(), "\n"))
+	if rs := e.log.Find("js: unhandled promise rejection", "err", "to the log"); len(rs) != 1 || !strings.Contains(rs[0].Attrs["stack"], ".js:") {
+		t.Errorf("rejection not logged with its stack; records:\n%s", e.log)
 	}
 	p := newEnv(t, js.OnRejection(func(*js.Error) { panic("hook broke") }))
 	eval[any](t, p, "Promise.reject(new Error('x')); 0")
 	if v := eval[int](t, p, "1 + 1"); v != 2 {
 		t.Errorf("Eval after a panicking hook = %d; want 2", v)
 	}
-	if len(p.log.find("OnRejection panicked", "hook broke")) == 0 {
-		t.Errorf("the hook's panic was not logged; records:\n%s", strings.Join(p.log.lines(), "\n"))
+	if len(p.log.Find("js: OnRejection panicked", "panic", "hook broke")) == 0 {
+		t.Errorf("the hook's panic was not logged; records:\n%s", p.log)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/js"
 )
 
@@ -53,14 +54,14 @@ func TestResourceWith(t *testing.T) {
 	if err != nil || got != "s1:7" {
 		t.Fatalf("With(session) = %q, %v; want s1:7", got, err)
 	}
-	if name := recv(t, "the async dispose", gone); name != "s1" {
+	if name := testkit.Await(t, gone, "the async dispose"); name != "s1" {
 		t.Errorf("disposed %q; want s1", name)
 	}
 	for _, tt := range []struct{ fn, want string }{{"closer", "c closed"}, {"syncDisposer", "d disposed"}} {
 		if err := threadrunner.With(e.ctx, e.r, js.Resource(e.vm.Global(tt.fn), tt.want[:1]), func(js.Handle) error { return nil }); err != nil {
 			t.Errorf("With(%s) = %v", tt.fn, err)
 		}
-		if name := recv(t, "the cleanup", gone); name != tt.want {
+		if name := testkit.Await(t, gone, "the cleanup"); name != tt.want {
 			t.Errorf("%s: cleanup %q; want %q", tt.fn, name, tt.want)
 		}
 	}
@@ -105,13 +106,13 @@ func TestResourceKeepAndOpen(t *testing.T) {
 	if err := release(nil); err != nil {
 		t.Errorf("release() = %v", err)
 	}
-	if name := recv(t, "the release", gone); name != "opened" {
+	if name := testkit.Await(t, gone, "the release"); name != "opened" {
 		t.Errorf("released %q; want opened", name)
 	}
-	if err := closeWithin(e.r, testTimeout); err != nil {
+	if err := e.r.Close(); err != nil {
 		t.Fatalf("Close() = %v", err)
 	}
-	if name := recv(t, "the kept session's dispose at Close", gone); name != "kept" {
+	if name := testkit.Await(t, gone, "the kept session's dispose at Close"); name != "kept" {
 		t.Errorf("Close disposed %q; want kept", name)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/js"
 )
 
@@ -155,14 +156,14 @@ func TestFetchAbort(t *testing.T) {
 		v, err := js.Call[string](e.ctx, e.vm.Global("hang"), srv.URL+"/hang")
 		done <- fmt.Sprintf("%s %v", v, err)
 	}()
-	recv(t, "the request at the server", srv.arrived)
+	testkit.Await(t, srv.arrived, "the request at the server")
 	if _, err := js.Call[struct{}](e.ctx, e.vm.Global("abort")); err != nil {
 		t.Fatal(err)
 	}
-	if got := recv(t, "the aborted fetch", done); got != "AbortError true <nil>" {
+	if got := testkit.Await(t, done, "the aborted fetch"); got != "AbortError true <nil>" {
 		t.Errorf("hang = %q; want an AbortError", got)
 	}
-	if got := recv(t, "the server to see the request end", srv.hung); got != "hang" {
+	if got := testkit.Await(t, srv.hung, "the server to see the request end"); got != "hang" {
 		t.Errorf("server saw %q end; want hang (the request aborted)", got)
 	}
 	if v, err := js.Call[string](e.ctx, e.vm.Global("already"), srv.URL+"/echo"); v != "AbortError" || err != nil {
@@ -204,7 +205,7 @@ func TestFetchResponseResource(t *testing.T) {
 	if err != nil || first != "first line\n" {
 		t.Fatalf("With(fetch) = %q, %v; want the first line", first, err)
 	}
-	if got := recv(t, "the server to see the client go", srv.hung); got != "stream" {
+	if got := testkit.Await(t, srv.hung, "the server to see the client go"); got != "stream" {
 		t.Errorf("server saw %q end; want stream", got)
 	}
 	_ = aio.ErrClosed

@@ -10,6 +10,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/js"
 )
 
@@ -24,7 +25,7 @@ func TestInterruptDeadline(t *testing.T) {
 	for i := range 3 {
 		ctx, cancel := context.WithTimeout(e.ctx, 20*time.Millisecond)
 		var err error
-		within(t, "an interrupted call", func() { _, err = js.Call[int](ctx, e.vm.Global("spin")) })
+		_, err = js.Call[int](ctx, e.vm.Global("spin"))
 		cancel()
 		var je *js.Error
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &je) || !strings.Contains(je.Stack, "at spin (lib.js:3") {
@@ -55,10 +56,10 @@ func TestInterruptAfterGoReturns(t *testing.T) {
 		_, err := js.Call[int](ctx, e.vm.Global("f"))
 		done <- err
 	}()
-	recv(t, "the Go function to be entered", entered)
+	testkit.Await(t, entered, "the Go function to be entered")
 	cancel()
 	close(release)
-	if err := recv(t, "the interrupted call", done); !errors.Is(err, context.Canceled) {
+	if err := testkit.Await(t, done, "the interrupted call"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Call = %v; want context.Canceled", err)
 	}
 }
@@ -88,11 +89,9 @@ func TestInterruptDo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Millisecond)
 	defer cancel()
 	var err error
-	within(t, "an interrupted Do", func() {
-		_, err = threadrunner.Run(ctx, e.r, func(t *aio.Task) (int, error) {
-			return js.Do[int](t, e.vm, func(rt *goja.Runtime) (goja.Value, error) {
-				return rt.RunString("for (;;) {}")
-			})
+	_, err = threadrunner.Run(ctx, e.r, func(t *aio.Task) (int, error) {
+		return js.Do[int](t, e.vm, func(rt *goja.Runtime) (goja.Value, error) {
+			return rt.RunString("for (;;) {}")
 		})
 	})
 	if !errors.Is(err, context.DeadlineExceeded) {
@@ -116,16 +115,14 @@ func TestInterruptAsync(t *testing.T) {
 	for _, fn := range []string{"spinNow", "spinLater", "spinDeep", "spinNow"} {
 		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Millisecond)
 		var err error
-		within(t, "an interrupted "+fn, func() { _, err = js.Call[int](ctx, e.vm.Global(fn)) })
+		_, err = js.Call[int](ctx, e.vm.Global(fn))
 		cancel()
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Call(%s) = %v; want context.DeadlineExceeded", fn, err)
 		}
-		within(t, "a call after interrupting "+fn, func() {
-			if v, err := js.Call[string](e.ctx, e.vm.Global("later"), "ok"); v != "ok" || err != nil {
-				t.Fatalf("Call(later) after interrupting %s = %q, %v; want ok (the VM usable)", fn, v, err)
-			}
-		})
+		if v, err := js.Call[string](e.ctx, e.vm.Global("later"), "ok"); v != "ok" || err != nil {
+			t.Fatalf("Call(later) after interrupting %s = %q, %v; want ok (the VM usable)", fn, v, err)
+		}
 	}
 }
 

@@ -63,17 +63,15 @@ func TestIterBreak(t *testing.T) {
 	} {
 		eval[any](t, e, "log.length = 0")
 		var got []int
-		within(t, "a broken-off range over "+tt.fn, func() {
-			for v, err := range threadrunner.Iter(e.ctx, e.r, js.Iter[int](e.vm.Global(tt.fn))) {
-				if err != nil {
-					t.Fatalf("%s: %v", tt.fn, err)
-				}
-				got = append(got, v)
-				if len(got) == 3 {
-					break
-				}
+		for v, err := range threadrunner.Iter(e.ctx, e.r, js.Iter[int](e.vm.Global(tt.fn))) {
+			if err != nil {
+				t.Fatalf("%s: %v", tt.fn, err)
 			}
-		})
+			got = append(got, v)
+			if len(got) == 3 {
+				break
+			}
+		}
 		if len(got) != 3 || got[0] != 0 || got[2] != 2 {
 			t.Errorf("%s gave %v; want [0 1 2]", tt.fn, got)
 		}
@@ -152,11 +150,9 @@ func TestIterCancelled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Millisecond)
 	defer cancel()
 	var last error
-	within(t, "a cancelled range", func() {
-		for _, err := range threadrunner.Iter(ctx, e.r, js.Iter[int](e.vm.Global("slow"))) {
-			last = err
-		}
-	})
+	for _, err := range threadrunner.Iter(ctx, e.r, js.Iter[int](e.vm.Global("slow"))) {
+		last = err
+	}
 	if !errors.Is(last, context.DeadlineExceeded) {
 		t.Errorf("the range's last error = %v; want context.DeadlineExceeded", last)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/js"
 )
 
@@ -22,9 +23,7 @@ func TestNoAwaitInGoCalledFromJS(t *testing.T) {
 		async function later(x) { await null; return x; }
 	`))
 	for _, fn := range []string{"viaGo", "viaGoAsync"} {
-		var p any
-		within(t, fn, func() {
-			defer func() { p = recover() }()
+		p := testkit.RecoverPanic(func() {
 			threadrunner.Run(e.ctx, e.r, func(task *aio.Task) (int, error) {
 				sleep := func() { aio.Sleep(task, time.Millisecond) } // awaits: not allowed here
 				return js.Do[int](task, e.vm, func(rt *goja.Runtime) (goja.Value, error) {
@@ -37,10 +36,8 @@ func TestNoAwaitInGoCalledFromJS(t *testing.T) {
 		if !ok || !strings.Contains(fmt.Sprint(pe.Value), "NoAwait") {
 			t.Fatalf("%s: recover() = %v; want a *aio.PanicError with NoAwait's message", fn, p)
 		}
-		within(t, "a call after the panic", func() {
-			if v, err := js.Call[string](e.ctx, e.vm.Global("later"), "ok"); v != "ok" || err != nil {
-				t.Fatalf("%s: Call(later) after the panic = %q, %v; want ok (the VM not corrupted)", fn, v, err)
-			}
-		})
+		if v, err := js.Call[string](e.ctx, e.vm.Global("later"), "ok"); v != "ok" || err != nil {
+			t.Fatalf("%s: Call(later) after the panic = %q, %v; want ok (the VM not corrupted)", fn, v, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/js"
 )
 
@@ -51,7 +52,7 @@ func TestPromiseOfFuture(t *testing.T) {
 		done <- v
 	}()
 	settle("from go", nil) // from this goroutine, while JavaScript awaits
-	if got := recv(t, "both", done); got != "from go 3" {
+	if got := testkit.Await(t, done, "both"); got != "from go 3" {
 		t.Errorf("both() = %q; want %q", got, "from go 3")
 	}
 	if vmLoop == nil {

@@ -74,9 +74,12 @@ func TestTimerErrors(t *testing.T) {
 	if got != "after" {
 		t.Errorf("timers after a failing one ran as %q; want after", got)
 	}
-	for _, msg := range []string{"timer boom", "micro boom"} {
-		if len(e.log.find("ERROR", msg)) == 0 {
-			t.Errorf("no error logged for %q; records:\n%s", msg, strings.Join(e.log.lines(), "\n"))
+	for _, tt := range []struct{ msg, err string }{
+		{"js: uncaught error in a timer callback", "timer boom"},
+		{"js: uncaught error in a callback", "micro boom"},
+	} {
+		if len(e.log.Find(tt.msg, "err", tt.err)) != 1 {
+			t.Errorf("no record %q with %q; records:\n%s", tt.msg, tt.err, e.log)
 		}
 	}
 }
