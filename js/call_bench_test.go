@@ -68,3 +68,26 @@ func BenchmarkDoOnLoop(b *testing.B) {
 		return 0, nil
 	})
 }
+
+func BenchmarkRunDo(b *testing.B) {
+	r := threadrunner.New()
+	defer r.Close()
+	vm, err := threadrunner.Keep(context.Background(), r, js.New(js.Script("f.js", "async function f(x) { return x + 1 }")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var f goja.Callable
+	threadrunner.Run(ctx, r, func(t *aio.Task) (int, error) {
+		return js.Do[int](t, vm, func(rt *goja.Runtime) (goja.Value, error) {
+			f, _ = goja.AssertFunction(rt.Get("f"))
+			return nil, nil
+		})
+	})
+	b.ReportAllocs()
+	for b.Loop() {
+		threadrunner.Run(ctx, r, func(t *aio.Task) (int, error) {
+			return js.Do[int](t, vm, func(rt *goja.Runtime) (goja.Value, error) { return f(goja.Undefined(), rt.ToValue(1)) })
+		})
+	}
+}

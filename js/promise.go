@@ -125,17 +125,19 @@ func (vm *VM) await(v goja.Value, done func(goja.Value, error)) error {
 		done(v, nil)
 		return nil
 	}
+	var p *goja.Promise
 	if obj.ExportType() == promiseType {
-		if p, ok := obj.Export().(*goja.Promise); ok {
-			switch p.State() {
-			case goja.PromiseStateFulfilled:
-				done(p.Result(), nil)
-				return nil
-			case goja.PromiseStateRejected:
-				vm.handled(p)
-				done(nil, vm.reason(p.Result()))
-				return nil
-			}
+		p, _ = obj.Export().(*goja.Promise)
+	}
+	if p != nil {
+		switch p.State() {
+		case goja.PromiseStateFulfilled:
+			done(p.Result(), nil)
+			return nil
+		case goja.PromiseStateRejected:
+			vm.handled(p)
+			done(nil, vm.reason(p.Result()))
+			return nil
 		}
 	}
 	then, ok := goja.AssertFunction(obj.Get("then"))
@@ -144,21 +146,38 @@ func (vm *VM) await(v goja.Value, done func(goja.Value, error)) error {
 		return nil
 	}
 	w := vm.waiters.add(done)
-	onFulfilled := vm.rt.ToValue(func(c goja.FunctionCall) goja.Value {
-		if done := w.take(&vm.waiters); done != nil {
-			// A thenable may fulfil with another thenable; a promise never does.
-			if err := vm.await(c.Argument(0), done); err != nil {
-				done(nil, err)
+	var onFulfilled, onRejected goja.Value
+	if p != nil {
+		// One callback for both outcomes, which the promise's state tells
+		// apart: a pending await costs one function object less.
+		onFulfilled = vm.rt.ToValue(func(goja.FunctionCall) goja.Value {
+			if done := w.take(&vm.waiters); done != nil {
+				if p.State() == goja.PromiseStateRejected {
+					done(nil, vm.reason(p.Result()))
+				} else {
+					done(p.Result(), nil)
+				}
 			}
-		}
-		return goja.Undefined()
-	})
-	onRejected := vm.rt.ToValue(func(c goja.FunctionCall) goja.Value {
-		if done := w.take(&vm.waiters); done != nil {
-			done(nil, vm.reason(c.Argument(0)))
-		}
-		return goja.Undefined()
-	})
+			return goja.Undefined()
+		})
+		onRejected = onFulfilled
+	} else {
+		onFulfilled = vm.rt.ToValue(func(c goja.FunctionCall) goja.Value {
+			if done := w.take(&vm.waiters); done != nil {
+				// A thenable may fulfil with another thenable.
+				if err := vm.await(c.Argument(0), done); err != nil {
+					done(nil, err)
+				}
+			}
+			return goja.Undefined()
+		})
+		onRejected = vm.rt.ToValue(func(c goja.FunctionCall) goja.Value {
+			if done := w.take(&vm.waiters); done != nil {
+				done(nil, vm.reason(c.Argument(0)))
+			}
+			return goja.Undefined()
+		})
+	}
 	if _, err := then(obj, onFulfilled, onRejected); err != nil {
 		if done := w.take(&vm.waiters); done != nil {
 			done(nil, vm.asError(err))

@@ -85,7 +85,8 @@ const (
 	NameUnpinned    = "tr-unpinned"
 )
 
-// All returns every peer, references first. The x-mainthread peer needs the
+// All returns every peer, references first, then those of the JavaScript
+// cases (js.go). The x-mainthread peer needs the
 // process's main goroutine to be serving golang.design/x/mainthread.Init (see
 // [ServeMainThread]); if it is not, All leaves it out.
 func All() []Peer {
@@ -108,7 +109,7 @@ func All() []Peer {
 			Proto: (*MainThread)(nil),
 		})
 	}
-	return append(ps, Peer{
+	return append(append(ps, Peer{
 		Name:  NameGojaLoop,
 		Doc:   "goja_nodejs eventloop.RunOnLoop, waited for on a channel",
 		New:   newSystem(NewGoja),
@@ -128,7 +129,7 @@ func All() []Peer {
 		Doc:   "threadrunner, aio.Unpinned()",
 		New:   func() (System, error) { return NewThreadrunner(false), nil },
 		Proto: (*Threadrunner)(nil),
-	})
+	}), jsPeers()...)
 }
 
 // newSystem adapts a constructor that can fail to Peer.New, so that a failed

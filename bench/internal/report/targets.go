@@ -31,12 +31,7 @@ func (r *Results) Targets() []Target {
 	pin, unpin, naive, chn := peers.NamePinned, peers.NameUnpinned, peers.NameNaive, peers.NameChan
 	var ts []Target
 	add := func(goal string, measured bool, met bool, format string, args ...any) {
-		t := notMeasured
-		if measured {
-			t = Target{Measured: fmt.Sprintf(format, args...), Verdict: verdict(met)}
-		}
-		t.Goal = goal
-		ts = append(ts, t)
+		ts = append(ts, target(goal, measured, met, format, args...))
 	}
 	stat := func(c, s string) (Stat, bool) { return r.Stat(c, s) }
 
@@ -73,7 +68,17 @@ func (r *Results) Targets() []Target {
 	n, ok2 = stat("idle", naive)
 	add("idle loop < 1 ms of CPU per second (whole process, right after work)", ok1, p.Median < 1,
 		"%.2f cpu-ms/s pinned; the process with an idle naive loop: %s", p.Median, cpuOr(n, ok2))
-	return ts
+	return append(ts, r.jsTargets()...)
+}
+
+// target is one judged goal; measured false gives NOT MEASURED.
+func target(goal string, measured, met bool, format string, args ...any) Target {
+	t := notMeasured
+	if measured {
+		t = Target{Measured: fmt.Sprintf(format, args...), Verdict: verdict(met)}
+	}
+	t.Goal = goal
+	return t
 }
 
 func allocsOr(s Stat, ok bool) string {
