@@ -33,4 +33,3 @@ func (r *Results) jsTargets() []Target {
 		"%.2fx (%s against %s requests/s)", x, formatValue(two.Median, ""), formatValue(one.Median, "")))
 	return ts
 }
-
