@@ -2,6 +2,7 @@ package js
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -114,6 +115,9 @@ func (vm *VM) value(a any) (goja.Value, error) {
 
 // values converts Go arguments with value.
 func (vm *VM) values(args []any) ([]goja.Value, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
 	vs := make([]goja.Value, len(args))
 	for i, a := range args {
 		v, err := vm.value(a)
@@ -145,6 +149,9 @@ func export[T any](vm *VM, v goja.Value) (T, error) {
 		}
 		return x, nil
 	}
+	if exportScalar(v, &x) {
+		return x, nil
+	}
 	if v == nil {
 		return x, nil
 	}
@@ -153,3 +160,49 @@ func export[T any](vm *VM, v goja.Value) (T, error) {
 	}
 	return x, nil
 }
+
+// exportScalar exports v into *dst without reflection when both are of the
+// common kinds (a number into an int, int64 or float64, a string, a
+// boolean) and reports whether it did; ExportTo does the rest, with the same
+// results.
+func exportScalar[T any](v goja.Value, dst *T) bool {
+	if v == nil {
+		return false
+	}
+	t := v.ExportType() // no boxing, unlike Export
+	switch p := any(dst).(type) {
+	case *int:
+		if t == int64Type {
+			*p = int(v.ToInteger())
+			return true
+		}
+	case *int64:
+		if t == int64Type {
+			*p = v.ToInteger()
+			return true
+		}
+	case *float64:
+		if t == int64Type || t == float64Type {
+			*p = v.ToFloat()
+			return true
+		}
+	case *string:
+		if t == stringType {
+			*p = v.String()
+			return true
+		}
+	case *bool:
+		if t == boolType {
+			*p = v.ToBoolean()
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	int64Type   = reflect.TypeFor[int64]()
+	float64Type = reflect.TypeFor[float64]()
+	stringType  = reflect.TypeFor[string]()
+	boolType    = reflect.TypeFor[bool]()
+)
