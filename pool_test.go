@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -173,11 +174,11 @@ func TestPoolKeyAffinity(t *testing.T) {
 
 func TestPoolStartsNothing(t *testing.T) {
 	testkit.Check(t)
-	before := runtime.NumGoroutine()
+	before := testkit.Snapshot()
 	var f poolFactory
 	p := threadrunner.NewPool(4, f.res)
-	if after := runtime.NumGoroutine(); after != before {
-		t.Errorf("goroutines after NewPool = %d; want %d", after, before)
+	if started := testkit.Leaked(before); len(started) != 0 {
+		t.Errorf("NewPool started %d goroutine(s); want none:\n%s", len(started), strings.Join(started, "\n\n"))
 	}
 	if err := p.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
@@ -185,8 +186,8 @@ func TestPoolStartsNothing(t *testing.T) {
 	if n := f.made.Load(); n != 0 {
 		t.Errorf("resources made by a pool never used = %d; want 0", n)
 	}
-	if after := runtime.NumGoroutine(); after != before {
-		t.Errorf("goroutines after closing an unused pool = %d; want %d", after, before)
+	if started := testkit.Leaked(before); len(started) != 0 {
+		t.Errorf("closing an unused pool started %d goroutine(s); want none:\n%s", len(started), strings.Join(started, "\n\n"))
 	}
 }
 

@@ -46,14 +46,11 @@ func (vm *VM) run(t *aio.Task, ctx context.Context, fn func() error) (err error)
 	e := &entry{ctx: ctx, t: t}
 	outer := vm.cur
 	vm.cur = e
-	var stop func() bool
 	if outer == nil {
 		vm.mu.Lock()
 		vm.running = e
 		vm.mu.Unlock()
-		if ctx.Done() != nil {
-			stop = context.AfterFunc(ctx, func() { vm.interrupt(e) })
-		}
+		vm.watch(ctx)
 	}
 	returned := false
 	defer func() {
@@ -64,9 +61,6 @@ func (vm *VM) run(t *aio.Task, ctx context.Context, fn func() error) (err error)
 		vm.cur = outer
 		if outer != nil {
 			return
-		}
-		if stop != nil {
-			stop()
 		}
 		vm.mu.Lock()
 		vm.running = nil
@@ -91,13 +85,40 @@ func (vm *VM) run(t *aio.Task, ctx context.Context, fn func() error) (err error)
 	return err
 }
 
-// interrupt stops the JavaScript of e, if e is still the outermost entry
-// running. It runs on the goroutine that ended e's context.
-func (vm *VM) interrupt(e *entry) {
+// watch makes the end of ctx interrupt the outermost entry running with it,
+// now if ctx has ended already. One watcher (a context.AfterFunc) serves
+// every entry with the same context, so that entries in a row for one task
+// (an iterator's steps) or one caller do not each register one; it is
+// replaced when an entry comes with another context, and stopped when the
+// VM closes. It runs on the loop, after the entry is vm.running.
+func (vm *VM) watch(ctx context.Context) {
+	switch {
+	case ctx.Done() == nil:
+	case ctx.Err() != nil:
+		vm.interrupt(ctx)
+	case ctx != vm.watched:
+		vm.unwatch()
+		vm.watched = ctx
+		vm.stopWatch = context.AfterFunc(ctx, func() { vm.interrupt(ctx) })
+	}
+}
+
+// unwatch stops the watcher, if any. It runs on the loop.
+func (vm *VM) unwatch() {
+	if vm.stopWatch != nil {
+		vm.stopWatch()
+	}
+	vm.watched, vm.stopWatch = nil, nil
+}
+
+// interrupt stops the JavaScript of the outermost entry running, if its
+// context is ctx, which has ended. It runs on the goroutine that ended ctx,
+// or on the loop.
+func (vm *VM) interrupt(ctx context.Context) {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
-	if vm.running == e {
-		vm.rt.Interrupt(e.ctx.Err())
+	if e := vm.running; e != nil && e.ctx == ctx {
+		vm.rt.Interrupt(ctx.Err())
 		e.interrupted = true
 	}
 }

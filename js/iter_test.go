@@ -5,8 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/js"
 )
@@ -47,7 +47,7 @@ const iterLib = `
 	}
 	function slow() {
 		return {
-			next() { return new Promise(() => {}); }, // never settles
+			next() { nexted(); return new Promise(() => {}); }, // never settles
 			async return() { await new Promise(r => setTimeout(r, 5)); note('cleaned up'); return {}; },
 		};
 	}
@@ -146,15 +146,25 @@ func TestIterErrors(t *testing.T) {
 // A ctx that ends while next is pending stops the iterator: its return runs,
 // and may await, within the VM's grace.
 func TestIterCancelled(t *testing.T) {
-	e := newEnv(t, js.Script("lib.js", iterLib))
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Millisecond)
+	nexted := make(chan struct{}, 1)
+	e := newEnv(t, js.Script("lib.js", iterLib), js.Setup(func(vm *js.VM, rt *goja.Runtime) error {
+		return rt.Set("nexted", func() { nexted <- struct{}{} })
+	}))
+	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
+	go func() {
+		select {
+		case <-nexted:
+		case <-ctx.Done():
+		}
+		cancel() // while next is pending
+	}()
 	var last error
 	for _, err := range threadrunner.Iter(ctx, e.r, js.Iter[int](e.vm.Global("slow"))) {
 		last = err
 	}
-	if !errors.Is(last, context.DeadlineExceeded) {
-		t.Errorf("the range's last error = %v; want context.DeadlineExceeded", last)
+	if !errors.Is(last, context.Canceled) {
+		t.Errorf("the range's last error = %v; want context.Canceled", last)
 	}
 	if log := eval[string](t, e, "logged()"); log != "cleaned up" {
 		t.Errorf("log = %q; want the async return to have run", log)

@@ -44,6 +44,8 @@ type VM struct {
 	ctx       context.Context // the VM's life: from Enter until Exit
 	cancel    context.CancelFunc
 	cur       *entry                                // the innermost entry running, or nil
+	watched   context.Context                       // the context the interrupt watcher watches (enter.go)
+	stopWatch func() bool                           // stops that watcher
 	unhandled []*goja.Promise                       // rejected with no handler during the outermost entry
 	waiters   waiters                               // Go code waiting for a promise
 	tasks     tasks                                 // Go async functions still running
@@ -129,6 +131,7 @@ func (vm *VM) close(t *aio.Task) {
 	vm.waiters.failAll(ErrClosed)
 	vm.tasks.cancelAll(vm, t)
 	vm.bodies.closeAll()
+	vm.unwatch()
 	vm.cancel()
 	if vm.ownClient {
 		vm.client.CloseIdleConnections()
