@@ -27,7 +27,6 @@ import (
 // *aio.PanicError, stack included.
 //
 // Async must be called on the loop (in a [Setup] function, or in [Do]).
-// Calling the function after the VM has closed throws ErrClosed.
 func Async[R any](vm *VM, fn func(t *aio.Task, args []goja.Value) (R, error)) goja.Value {
 	return vm.rt.ToValue(func(c goja.FunctionCall) goja.Value {
 		if fn == nil {

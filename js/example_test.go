@@ -393,3 +393,43 @@ func ExampleVM_Loop() {
 	fmt.Println(vm.Loop() == runner.Loop())
 	// Output: true
 }
+
+func ExampleVM_Name() {
+	runner := threadrunner.New()
+	defer runner.Close()
+	fmt.Println(keep(runner).Name()) // the default
+	// Output: js
+}
+
+func ExampleHandle_String() {
+	runner := threadrunner.New()
+	defer runner.Close()
+	vm := keep(runner)
+	fmt.Println(vm.Global("client.session"))
+	fmt.Println(vm.Global("client").Get("session"))
+	// Output:
+	// global client.session
+	// global client.session
+}
+
+func ExampleHandle_VM() {
+	runner := threadrunner.New()
+	defer runner.Close()
+	vm := keep(runner)
+	fmt.Println(vm.Global("x").VM() == vm)
+	// Output: true
+}
+
+func ExampleError_Unwrap() {
+	runner := threadrunner.New()
+	defer runner.Close()
+	vm := keep(runner, js.Script("lib.js", `function spin() { for (;;) {} }`))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	_, err := js.Call[int](ctx, vm.Global("spin"))
+	var je *js.Error
+	if errors.As(err, &je) {
+		fmt.Println(je.Name, je.Unwrap() == context.DeadlineExceeded)
+	}
+	// Output: InterruptedError true
+}

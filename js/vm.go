@@ -142,7 +142,8 @@ func (vm *VM) close(t *aio.Task) {
 // goroutine.
 func (vm *VM) Loop() *aio.Loop { return vm.loop }
 
-// Name returns the VM's name (see [Name]).
+// Name returns the VM's name (see [Name]). It is safe to call from any
+// goroutine.
 func (vm *VM) Name() string { return vm.cfg.name }
 
 // Closed reports whether the VM's Exit has begun. It is safe to call from
