@@ -29,8 +29,15 @@ func TestQuickReport(t *testing.T) {
 	}
 	md := out.String()
 	for _, c := range cases.All() {
-		if !strings.Contains(md, "| "+c.Name+" | "+peers.NamePinned+" |") {
-			t.Errorf("report lacks the row of case %s on %s:\n%s", c.Name, peers.NamePinned, md)
+		sys := peers.NamePinned
+		if strings.HasPrefix(c.Name, "js-") {
+			sys = peers.NameJSPool1 // the JavaScript cases' systems
+			if c.Name != "js-pool-http" {
+				sys = peers.NameJS
+			}
+		}
+		if !strings.Contains(md, "| "+c.Name+" | "+sys+" |") {
+			t.Errorf("report lacks the row of case %s on %s:\n%s", c.Name, sys, md)
 		}
 	}
 	for _, p := range peers.All() {
@@ -38,8 +45,8 @@ func TestQuickReport(t *testing.T) {
 			t.Errorf("report lacks the run row of %s:\n%s", p.Name, md)
 		}
 	}
-	if n := strings.Count(md, "| **MET** |") + strings.Count(md, "| **NOT MET** |"); n != 6 {
-		t.Errorf("report judges %d targets; want 6:\n%s", n, md)
+	if n := strings.Count(md, "| **MET** |") + strings.Count(md, "| **NOT MET** |"); n != 13 {
+		t.Errorf("report judges %d targets; want 13:\n%s", n, md)
 	}
 	if got, err := os.ReadFile(cfg.MD); err != nil || string(got) != md {
 		t.Errorf("markdown file = %q, %v; want what was printed", got, err)
@@ -82,17 +89,26 @@ func results(cells map[[2]string]float64, allocs float64) *report.Results {
 
 func TestTargetsVerdicts(t *testing.T) {
 	pin, unpin, naive, ch := peers.NamePinned, peers.NameUnpinned, peers.NameNaive, peers.NameChan
+	trjs, gp, gd, p1, p2 := peers.NameJS, peers.NameGojaPromise, peers.NameGojaDirect, peers.NameJSPool1, peers.NameJSPool2
 	good := map[[2]string]float64{
 		{"run", naive}: 20000, {"run", ch}: 300, {"run", pin}: 900, {"run", unpin}: 400,
 		{"run-8", naive}: 20000, {"run-8", pin}: 500,
 		{"iter", ch}: 30e6, {"iter", pin}: 25e6,
 		{"idle", pin}: 0.5, {"idle", naive}: 0.4,
+		{"run", trjs}: 2000, {"run", gp}: 5000, {"run-8", trjs}: 2000, {"run-8", gp}: 5000,
+		{"js-await-go", trjs}: 3000, {"js-await-go", gp}: 5000, {"js-timeout", trjs}: 1000, {"js-timeout", gp}: 5000,
+		{"js-iter", trjs}: 1200, {"js-iter", gd}: 1000, {"js-pending", trjs}: 5000, {"js-pending", gp}: 6000,
+		{"js-pool-http", p1}: 100, {"js-pool-http", p2}: 190,
 	}
 	bad := map[[2]string]float64{
 		{"run", naive}: 20000, {"run", ch}: 300, {"run", pin}: 2000, {"run", unpin}: 500,
 		{"run-8", naive}: 5000, {"run-8", pin}: 1000,
 		{"iter", ch}: 60e6, {"iter", pin}: 25e6,
 		{"idle", pin}: 3, {"idle", naive}: 0.4,
+		{"run", trjs}: 3000, {"run", gp}: 5000, {"run-8", trjs}: 3000, {"run-8", gp}: 5000,
+		{"js-await-go", trjs}: 4000, {"js-await-go", gp}: 5000, {"js-timeout", trjs}: 4000, {"js-timeout", gp}: 5000,
+		{"js-iter", trjs}: 1400, {"js-iter", gd}: 1000, {"js-pending", trjs}: 7000, {"js-pending", gp}: 6000,
+		{"js-pool-http", p1}: 100, {"js-pool-http", p2}: 160,
 	}
 	tests := []struct {
 		name   string
@@ -107,8 +123,8 @@ func TestTargetsVerdicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := results(tt.cells, tt.allocs).Targets()
-			if len(ts) != 6 {
-				t.Fatalf("Targets() has %d targets; want 6", len(ts))
+			if len(ts) != 13 {
+				t.Fatalf("Targets() has %d targets; want 13 (6 of the performance issue, 7 of the JavaScript one)", len(ts))
 			}
 			for _, target := range ts {
 				if target.Verdict != tt.want {
