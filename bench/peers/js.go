@@ -48,6 +48,7 @@ type PendingAwaiter interface {
 // The JavaScript peers' names.
 const (
 	NameJS         = "tr-js"
+	NameJSUnpinned = "tr-js-unpinned"
 	NameGojaDirect = "goja-direct"
 	NameJSPool1    = "tr-js-pool-1"
 	NameJSPool2    = "tr-js-pool-2"
@@ -59,7 +60,12 @@ func jsPeers() []Peer {
 	return []Peer{{
 		Name:  NameJS,
 		Doc:   "package js: a goja VM kept on a pinned threadrunner loop; js.Call of an async function from Go",
-		New:   newSystem(NewJS),
+		New:   newSystem(func() (*JS, error) { return NewJS() }),
+		Proto: (*JS)(nil),
+	}, {
+		Name:  NameJSUnpinned,
+		Doc:   "the same on an aio.Unpinned() loop: goja needs no thread of its own, so the Go scheduler may move the loop",
+		New:   newSystem(func() (*JS, error) { return NewJS(aio.Unpinned()) }),
 		Proto: (*JS)(nil),
 	}, {
 		Name:  NameGojaDirect,
@@ -115,10 +121,10 @@ type JS struct {
 	tick, viaGo, timeouts, naturals, waitGate, openGate, waiting js.Handle
 }
 
-// NewJS starts a runner and keeps a VM running jsScript on it; goInc is a
-// Go async function (js.Async) whose task returns at once.
-func NewJS() (*JS, error) {
-	s := &JS{r: threadrunner.New(), ctx: context.Background()}
+// NewJS starts a runner configured by opts and keeps a VM running jsScript
+// on it; goInc is a Go async function (js.Async) whose task returns at once.
+func NewJS(opts ...aio.Option) (*JS, error) {
+	s := &JS{r: threadrunner.New(opts...), ctx: context.Background()}
 	vm, err := threadrunner.Keep(s.ctx, s.r, js.New(js.Setup(func(vm *js.VM, rt *goja.Runtime) error {
 		return rt.Set("goInc", js.Async(vm, func(t *aio.Task, args []goja.Value) (int64, error) {
 			return args[0].ToInteger() + 1, nil

@@ -50,7 +50,7 @@ func TestAllNamesUnique(t *testing.T) {
 	}
 	want := []string{peers.NameNaive, peers.NameChan, peers.NameMainThread, peers.NameGojaLoop,
 		peers.NameGojaPromise, peers.NamePinned, peers.NameUnpinned,
-		peers.NameJS, peers.NameGojaDirect, peers.NameJSPool1, peers.NameJSPool2}
+		peers.NameJS, peers.NameJSUnpinned, peers.NameGojaDirect, peers.NameJSPool1, peers.NameJSPool2}
 	if !slices.Equal(names, want) {
 		t.Errorf("All() names = %v; want %v", names, want)
 	}
