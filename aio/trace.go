@@ -77,10 +77,30 @@ func (t *Task) newObs() *taskObs {
 		o.traceCtx, o.task = trace.NewTask(t.traceParent(), t.Name())
 	}
 	if t.l.cfg.labels {
-		o.labels = pprof.WithLabels(context.Background(), pprof.Labels("aio.task", t.Name(), "aio.loop", t.l.Name()))
+		o.labels = t.l.labelsFor(t.Name())
 	}
 	return o
 }
+
+// labelsFor returns the labels of tasks named name. Tasks mostly share the
+// names of their functions, so a few hundred label sets are kept, each made
+// once, rather than one made per task. It runs on the loop.
+func (l *Loop) labelsFor(name string) context.Context {
+	if ctx, ok := l.labels[name]; ok {
+		return ctx
+	}
+	if len(l.labels) >= maxLabelSets {
+		clear(l.labels)
+	}
+	if l.labels == nil {
+		l.labels = make(map[string]context.Context)
+	}
+	ctx := pprof.WithLabels(context.Background(), pprof.Labels("aio.task", name, "aio.loop", l.Name()))
+	l.labels[name] = ctx
+	return ctx
+}
+
+const maxLabelSets = 256
 
 // renamed updates what Go's tools see of a task that SetName renamed: its
 // labels, and its trace task. A trace task's name is set for good when it
@@ -103,7 +123,7 @@ func (t *Task) renamed(name string) {
 		}
 	}
 	if o.labels != nil {
-		o.labels = pprof.WithLabels(context.Background(), pprof.Labels("aio.task", name, "aio.loop", t.l.Name()))
+		o.labels = t.l.labelsFor(name)
 		pprof.SetGoroutineLabels(o.labels)
 	}
 }
