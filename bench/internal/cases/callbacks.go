@@ -83,7 +83,10 @@ func measureTicker(period time.Duration) func(peers.System, Config) (Sample, boo
 		}
 		defer stop()
 		time.Sleep(2 * period) // past the first ticks, and any spin after setting up
-		window := max(cfg.IdleWindow, 10*period)
+		window := cfg.IdleWindow
+		if window >= 500*time.Millisecond {
+			window = max(window, 10*period) // ten periods at least, but in quick mode
+		}
 		c0, err := processCPU()
 		if err != nil {
 			return Sample{}, true, err
