@@ -2,11 +2,11 @@ package threadrunner
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // A Runner owns an event loop on a thread of its own and lets any goroutine
@@ -83,7 +83,7 @@ func (r *Runner) start() (*aio.Loop, error) {
 	return l, nil
 }
 
-var errNilRunner = fmt.Errorf("%w: threadrunner: nil *Runner", aio.ErrInvalid)
+var errNilRunner = errs.Invalid("threadrunner: nil *Runner")
 
 // Close shuts the runner down and waits until it has: new calls fail with
 // [aio.ErrClosed] from now on; resources entered by [Keep], and by [With] or
@@ -112,7 +112,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		return errNilRunner
 	}
 	if ctx == nil {
-		return fmt.Errorf("%w: Shutdown: nil context", aio.ErrInvalid)
+		return errs.Invalid("Shutdown: nil context")
 	}
 	r.mu.Lock()
 	l := r.loop.Load()
