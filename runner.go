@@ -2,6 +2,7 @@ package threadrunner
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -19,7 +20,7 @@ type Runner struct {
 
 	mu     sync.Mutex // serializes the loop's start with Close
 	loop   atomic.Pointer[aio.Loop]
-	closed atomic.Bool // Close came before any loop: calls fail with ErrClosed
+	closed atomic.Bool // Close has begun: calls fail with ErrClosed
 }
 
 // New returns a runner whose loop is configured by opts (see [aio.Option]).
@@ -117,11 +118,15 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	l := r.loop.Load()
 	if l == nil {
-		r.closed.Store(true)
+		r.closed.Store(true) // starts nothing, ever
 	}
 	r.mu.Unlock()
 	if l == nil {
 		return nil
 	}
-	return l.Shutdown(ctx)
+	err := l.Shutdown(ctx)
+	if !errors.Is(err, aio.ErrLoopThread) {
+		r.closed.Store(true)
+	}
+	return err
 }
