@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 	"github.com/threadrunner/threadrunner/internal/fault"
 )
 
@@ -34,7 +35,7 @@ func (e *entry) runExit(t *aio.Task, how error) error {
 func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool) (T, *entry, error) {
 	var zero T
 	if res == nil {
-		return zero, nil, fmt.Errorf("%w: nil Resource", aio.ErrInvalid)
+		return zero, nil, errs.Invalid("nil Resource")
 	}
 	l, err := r.start()
 	if err != nil {
@@ -107,7 +108,7 @@ func (r *Runner) release(ctx context.Context, e *entry, how error) error {
 // returns [aio.ErrLoopThread].
 func With[T any](ctx context.Context, r *Runner, res aio.Resource[T], body func(T) error) error {
 	if body == nil {
-		return fmt.Errorf("%w: With: nil body", aio.ErrInvalid)
+		return errs.Invalid("With: nil body")
 	}
 	v, release, err := Open(ctx, r, res)
 	if err != nil {

@@ -689,7 +689,8 @@ func TestShutdownPastDeadline(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			testkit.Check(t)
-			r := threadrunner.New()
+			var logs testkit.LogSink
+			r := threadrunner.New(aio.Logger(logs.Logger()))
 			// first is exited last.
 			var firstSleep, slowAwait error // written by the Exits, on the loop
 			first := &probe{name: "first", exit: func(t *aio.Task, _ error) error {
@@ -722,6 +723,10 @@ func TestShutdownPastDeadline(t *testing.T) {
 			}
 			if _, err := threadrunner.Run(context.Background(), r, func(*aio.Task) (int, error) { return 1, nil }); !errors.Is(err, aio.ErrClosed) {
 				t.Errorf("Run() after Shutdown = %v; want %v", err, aio.ErrClosed)
+			}
+			// The Shutdown that ran out of time said what it left running.
+			if got := logs.Find("aio: Shutdown gave up with work still running", "tasks", "Exit of *threadrunner_test.probe, kept"); len(got) != 1 {
+				t.Errorf("Shutdown's report of what still ran: %v; want one naming the slow Exit", logs.Records())
 			}
 		})
 	}

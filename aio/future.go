@@ -45,7 +45,8 @@ type Future[T any] struct {
 	// Loop-owned.
 	task      *Task       // the running task, or nil
 	stopWatch func() bool // stops watching pctx (Spawn)
-	waiters   []*Task     // suspended in Await(f)
+	waiter    *Task       // the first task suspended in Await(f); the rest in waiters
+	waiters   []*Task     // the others
 	onDone    []func()    // run on the loop when f settles
 
 	// Any goroutine.
@@ -230,6 +231,10 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 	}
 	// A reused Call future (see reuseCallRecord) may be in its caller's
 	// hands again from here on: write nothing it has no waiters for.
+	if f.waiter != nil {
+		f.l.wake(f.waiter)
+		f.waiter = nil
+	}
 	if f.waiters != nil {
 		for _, t := range f.waiters {
 			f.l.wake(t)

@@ -1,6 +1,7 @@
 package aio
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -63,11 +64,12 @@ type Loop struct {
 	sawWork    bool  // the inbox had work since the loop last parked
 	shut       shutdown
 	threads    threadPool
-	helpers    sync.WaitGroup // goroutines that post back to the loop (ToThread, Recv)
-	panics     []*panicRecord // panics nobody has retrieved yet
-	panicsCap  int            // compact panics when it reaches this length
-	hooks      []*closeHook   // OnClose hooks, in order of registration
-	hooksFired bool           // the hooks have been taken to run
+	helpers    sync.WaitGroup             // goroutines that post back to the loop (ToThread, Recv)
+	panics     []*panicRecord             // panics nobody has retrieved yet
+	panicsCap  int                        // compact panics when it reaches this length
+	labels     map[string]context.Context // pprof label sets by task name (ProfileLabels)
+	hooks      []*closeHook               // OnClose hooks, in order of registration
+	hooksFired bool                       // the hooks have been taken to run
 }
 
 type loopState int32

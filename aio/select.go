@@ -163,7 +163,7 @@ func (c *futureCase[T]) loopOf() *Loop {
 	return c.f.l
 }
 
-func (c *futureCase[T]) arm(t *Task, _ *selectWait, _ int) { c.f.waiters = append(c.f.waiters, t) }
+func (c *futureCase[T]) arm(t *Task, _ *selectWait, _ int) { c.f.addWaiter(t) }
 func (c *futureCase[T]) disarm(t *Task)                    { c.f.removeWaiter(t) }
 
 // IsSet is the Case of e being set.

@@ -49,8 +49,9 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 	case <-l.done:
 		return l.err
 	case <-ctx.Done():
-		l.inbox.post(new(hardStopItem))
+		// What still runs, as it is stuck, then stop it hard.
 		l.reportStillRunning(ctx.Err())
+		l.inbox.post(new(hardStopItem))
 		return ctx.Err()
 	}
 }
@@ -185,12 +186,15 @@ func OnClose(t *Task, fn func(*Task) error) (remove func() bool, err error) {
 	}, nil
 }
 
+var closeHookName = "aio: close hook" // until the hook names itself
+
 // runHooks runs hooks last first, each in a child task of t so that its
 // panic or Goexit is its own, and returns their errors.
 func runHooks(t *Task, hooks []*closeHook) []error {
 	var errs []error
 	for _, h := range slices.Backward(hooks) {
 		f := goChild(t, func(t *Task) (struct{}, error) { return struct{}{}, h.fn(t) }, childOpts{})
+		f.task.name.Store(&closeHookName)
 		f.retrieved.Store(true) // handed over here, as an error
 		awaitSettled(t, f)
 		switch {

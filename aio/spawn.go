@@ -31,6 +31,8 @@ func spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error), onDon
 		f.settleNow(zero, invalid("Spawn: nil function"), nil)
 	case ctx == nil:
 		f.settleNow(zero, invalid("Spawn: nil context"), nil)
+	case loopState(l.state.Load()) >= loopClosing:
+		f.settleNow(zero, l.refusal(), nil)
 	case ctx.Err() != nil:
 		f.settleNow(zero, ctx.Err(), nil)
 	default:
@@ -73,6 +75,8 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 		return zero, invalid("Call: nil function")
 	case ctx == nil:
 		return zero, invalid("Call: nil context")
+	case loopState(l.state.Load()) >= loopClosing:
+		return zero, l.refusal()
 	case ctx.Err() != nil:
 		return zero, ctx.Err()
 	}

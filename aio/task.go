@@ -50,7 +50,7 @@ type taskRun struct {
 	onInterrupt   func() // ends what the await in progress waits for (ToThread)
 
 	// For Go's tools and the task dump: loop-owned.
-	obs       *taskObs // trace task and labels, if traced or labelled
+	obs       taskObs  // trace task and labels, if traced or labelled
 	firstStep bool     // the task has not suspended yet
 	started   int64    // when the task started, in loop time
 	waitOp    string   // the await it is suspended in

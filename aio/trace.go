@@ -21,9 +21,10 @@ import (
 //
 // A task that is neither traced nor labelled pays one atomic load per step.
 
-// taskObs is what a traced or labelled task keeps for Go's tools. It is
-// loop-owned.
+// taskObs is what a traced or labelled task keeps for Go's tools, in the
+// Task itself, so that it costs no allocation. It is loop-owned.
 type taskObs struct {
+	on       bool            // the task is traced or labelled
 	traceCtx context.Context // carries the trace task, if tracing began before the task
 	task     *trace.Task
 	region   *trace.Region // the running step's
@@ -32,13 +33,13 @@ type taskObs struct {
 
 // stepBegins runs on the task's coroutine as each of its steps begins.
 func (t *Task) stepBegins() {
-	if t.obs == nil {
+	o := &t.obs
+	if !o.on {
 		if !t.l.cfg.labels && !trace.IsEnabled() {
 			return
 		}
-		t.obs = t.newObs()
+		t.observe()
 	}
-	o := t.obs
 	if o.task != nil {
 		o.region = trace.StartRegion(o.traceCtx, "aio.step")
 	}
@@ -50,7 +51,7 @@ func (t *Task) stepBegins() {
 // stepEnds runs on the task's coroutine as each of its steps ends, by
 // suspending or by the task's end.
 func (t *Task) stepEnds() {
-	if o := t.obs; o != nil && o.region != nil {
+	if o := &t.obs; o.region != nil {
 		o.region.End()
 		o.region = nil
 	}
@@ -59,7 +60,7 @@ func (t *Task) stepEnds() {
 // taskEnds runs on the task's coroutine once the task's function has
 // returned.
 func (t *Task) taskEnds() {
-	if o := t.obs; o != nil {
+	if o := &t.obs; o.on {
 		t.stepEnds()
 		if o.task != nil {
 			o.task.End()
@@ -67,20 +68,41 @@ func (t *Task) taskEnds() {
 		if o.labels != nil {
 			pprof.SetGoroutineLabels(context.Background())
 		}
-		t.obs = nil
+		*o = taskObs{}
 	}
 }
 
-func (t *Task) newObs() *taskObs {
-	o := &taskObs{}
+// observe begins what Go's tools see of t: its trace task, its labels.
+func (t *Task) observe() {
+	o := &t.obs
+	o.on = true
 	if trace.IsEnabled() {
 		o.traceCtx, o.task = trace.NewTask(t.traceParent(), t.Name())
 	}
 	if t.l.cfg.labels {
-		o.labels = pprof.WithLabels(context.Background(), pprof.Labels("aio.task", t.Name(), "aio.loop", t.l.Name()))
+		o.labels = t.l.labelsFor(t.Name())
 	}
-	return o
 }
+
+// labelsFor returns the labels of tasks named name. Tasks mostly share the
+// names of their functions, so a few hundred label sets are kept, each made
+// once, rather than one made per task. It runs on the loop.
+func (l *Loop) labelsFor(name string) context.Context {
+	if ctx, ok := l.labels[name]; ok {
+		return ctx
+	}
+	if len(l.labels) >= maxLabelSets {
+		clear(l.labels)
+	}
+	if l.labels == nil {
+		l.labels = make(map[string]context.Context)
+	}
+	ctx := pprof.WithLabels(context.Background(), pprof.Labels("aio.task", name, "aio.loop", l.Name()))
+	l.labels[name] = ctx
+	return ctx
+}
+
+const maxLabelSets = 256
 
 // renamed updates what Go's tools see of a task that SetName renamed: its
 // labels, and its trace task. A trace task's name is set for good when it
@@ -88,8 +110,8 @@ func (t *Task) newObs() *taskObs {
 // task begun under the function's name and begins one under the new name;
 // a later rename is a log event "aio.name" in the trace task.
 func (t *Task) renamed(name string) {
-	o := t.obs
-	if o == nil {
+	o := &t.obs
+	if !o.on {
 		return
 	}
 	if o.task != nil {
@@ -103,7 +125,7 @@ func (t *Task) renamed(name string) {
 		}
 	}
 	if o.labels != nil {
-		o.labels = pprof.WithLabels(context.Background(), pprof.Labels("aio.task", name, "aio.loop", t.l.Name()))
+		o.labels = t.l.labelsFor(name)
 		pprof.SetGoroutineLabels(o.labels)
 	}
 }
@@ -111,7 +133,7 @@ func (t *Task) renamed(name string) {
 // traceParent is the context a task's trace task is a child of: its parent
 // task's, or the one it was started with.
 func (t *Task) traceParent() context.Context {
-	if p := t.parent; p != nil && p.obs != nil && p.obs.task != nil {
+	if p := t.parent; p != nil && p.obs.task != nil {
 		return p.obs.traceCtx
 	}
 	return t.pctx
@@ -119,7 +141,7 @@ func (t *Task) traceParent() context.Context {
 
 // traceContext is the context a ToThread function's region goes in.
 func (t *Task) traceContext() context.Context {
-	if o := t.obs; o != nil && o.task != nil {
+	if o := &t.obs; o.task != nil {
 		return o.traceCtx
 	}
 	return t.pctx

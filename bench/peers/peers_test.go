@@ -49,7 +49,7 @@ func TestAllNamesUnique(t *testing.T) {
 		names = append(names, p.Name)
 	}
 	want := []string{peers.NameNaive, peers.NameChan, peers.NameMainThread, peers.NameGojaLoop,
-		peers.NameGojaPromise, peers.NamePinned, peers.NameUnpinned,
+		peers.NameGojaPromise, peers.NamePinned, peers.NameUnpinned, peers.NameLabels,
 		peers.NameJS, peers.NameJSUnpinned, peers.NameGojaDirect, peers.NameJSPool1, peers.NameJSPool2}
 	if !slices.Equal(names, want) {
 		t.Errorf("All() names = %v; want %v", names, want)
@@ -189,4 +189,46 @@ func TestCallAfterClose(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPostAndAfterFunc(t *testing.T) {
+	forEach(t, func(t *testing.T, sys peers.Poster) {
+		for range 3 {
+			if err := sys.PostWait(); err != nil {
+				t.Errorf("PostWait() = %v", err)
+			}
+			if err := sys.PostChan(); err != nil {
+				t.Errorf("PostChan() = %v", err)
+			}
+		}
+	})
+	forEach(t, func(t *testing.T, sys peers.AfterFuncer) {
+		if late, err := sys.AfterFunc(time.Millisecond); err != nil || late < 0 {
+			t.Errorf("AfterFunc(1ms) ran %v late, %v; want >= 0, nil", late, err)
+		}
+	})
+}
+
+func TestTickAndSpawnMany(t *testing.T) {
+	forEach(t, func(t *testing.T, sys peers.Ticker) {
+		stop, err := sys.Tick(time.Millisecond)
+		if err != nil {
+			t.Fatalf("Tick() = %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+		stop()
+	})
+	forEach(t, func(t *testing.T, sys peers.MassSpawner) {
+		if err := sys.SpawnMany(1000); err != nil {
+			t.Errorf("SpawnMany(1000) = %v", err)
+		}
+	})
+	forEach(t, func(t *testing.T, sys peers.Tracer) {
+		if err := sys.Step(); err != nil {
+			t.Errorf("Step() = %v", err)
+		}
+		if err := peers.WithTrace(sys.Step); err != nil {
+			t.Errorf("Step() traced = %v", err)
+		}
+	})
 }

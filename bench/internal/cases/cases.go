@@ -61,7 +61,8 @@ type Case struct {
 	Measure func(sys peers.System, cfg Config) (Sample, bool, error)
 }
 
-// All returns the cases in report order, the JavaScript cases (js.go) last.
+// All returns the cases in report order: the callback cases, then the
+// JavaScript cases (js.go) last.
 func All() []Case {
 	return append([]Case{
 		{Name: "run", Applies: anyPeer, Title: "round trip, 1 caller (Run)", Unit: NsPerOp, NaiveRef: "run", ChanRef: "run", Measure: measureRun},
@@ -72,7 +73,7 @@ func All() []Case {
 		{Name: "sleep", Applies: peers.Implements[peers.Sleeper], Title: "timer churn: random sleeps < 100µs, 1000 tasks", Unit: NsPerOp, ChanRef: "sleep", Measure: measureSleep},
 		{Name: "suspend", Applies: peers.Implements[peers.Suspender], Title: "memory per suspended task", Unit: BytesPerTsk, ChanRef: "suspend", Measure: measureSuspend},
 		{Name: "idle", Applies: anyPeer, Title: "idle CPU after work (whole process)", Unit: CPUMsPerSec, Measure: measureIdle},
-	}, jsCases()...)
+	}, append(callbackCases(), jsCases()...)...)
 }
 
 func measureRun(sys peers.System, cfg Config) (Sample, bool, error) {
