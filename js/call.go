@@ -3,7 +3,6 @@ package js
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner/aio"
@@ -34,7 +33,7 @@ import (
 // VM serves on. After the VM's Exit, Call returns [ErrClosed]; from the
 // loop's own thread, [aio.ErrLoopThread] (tasks use [Do]).
 //
-// The JavaScript runs in a callback of the loop (see aio.Loop.Post), not a
+// The JavaScript runs in a callback of the loop (see aio.Loop.Do), not a
 // task; while its promise is pending, the call holds a future and the
 // waiting goroutine, nothing of the loop's.
 func Call[T any](ctx context.Context, fn Handle, args ...any) (T, error) {
@@ -80,58 +79,32 @@ func call[T any](ctx context.Context, vm *VM, fn func(rt *goja.Runtime) (goja.Va
 	if ctx == nil {
 		return zero, fmt.Errorf("%w: js: nil context", aio.ErrInvalid)
 	}
-	// The JavaScript runs in a callback of the loop; a promise still
-	// pending when it returns is waited for on the future, which holds
-	// neither a task nor a goroutine of the loop.
-	f, settle := aio.NewFuture[T](vm.loop)
-	var state atomic.Int32
-	err := vm.loop.Post(func() {
-		if !state.CompareAndSwap(callQueued, callRunning) {
-			return // withdrawn
-		}
-		defer state.Store(callReturned)
-		if err := ctx.Err(); err != nil {
-			settle(zero, err) // the caller gave up before the JavaScript ran
-			return
-		}
-		res, _ := start(nil, ctx, vm, fn, export[T])
+	// The JavaScript runs in a callback of the loop, which Do waits for; a
+	// promise still pending when it returns is waited for on a future,
+	// which holds neither a task nor a goroutine of the loop.
+	var (
+		res  *result[T]
+		wait *aio.Future[T]
+	)
+	err := vm.loop.Do(ctx, func() {
+		res, _ = start(nil, ctx, vm, fn, export[T])
 		switch {
 		case res.ready:
-			settle(res.v, res.err)
 		case ctx.Err() != nil:
-			// Pending, but the caller gave up while the JavaScript ran:
-			// it may be waiting for this callback to return.
-			settle(zero, ctx.Err())
+			// Pending, but the caller gave up while the JavaScript ran.
+			res.ready, res.err = true, ctx.Err()
 		default:
-			res.settle = settle
+			wait = res.pending()
 		}
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return zero, err
+	case wait != nil:
+		return wait.Wait(ctx)
 	}
-	v, err := f.Wait(ctx)
-	if err != nil && !f.Settled() {
-		switch {
-		case state.CompareAndSwap(callQueued, callWithdrawn):
-			// The JavaScript never runs: ctx ended first, or the caller is
-			// on the loop's thread (ErrLoopThread), which this very call
-			// keeps busy.
-		case state.Load() == callRunning:
-			// The JavaScript runs, and ctx's end interrupts it: wait for
-			// it to stop, and for the error that says where.
-			v, err = f.Wait(context.Background())
-		}
+	if pe, ok := res.err.(*aio.PanicError); ok {
+		panic(pe) // Go code the JavaScript called panicked
 	}
-	if pe, ok := err.(*aio.PanicError); ok {
-		panic(pe)
-	}
-	return v, err
+	return res.v, res.err
 }
-
-// The states of a call's callback.
-const (
-	callQueued    int32 = iota // posted
-	callRunning                // running the JavaScript
-	callReturned               // done with it: the outcome is settled, or pending on a promise
-	callWithdrawn              // the caller gave up before it ran
-)
