@@ -62,10 +62,8 @@ func NewJSPool(loops int) (*JSPool, error) {
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 		ctx:    context.Background(),
 	}
-	for i := range loops {
-		if _, err := threadrunner.UseKey(s.ctx, s.pool, i, func(*threadrunner.Runner, *js.VM) (int, error) { return 0, nil }); err != nil {
-			return nil, errors.Join(err, s.pool.Close())
-		}
+	if err := s.warm(loops); err != nil {
+		return nil, errors.Join(err, s.pool.Close())
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,6 +73,34 @@ func NewJSPool(loops int) (*JSPool, error) {
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.render)}
 	go func() { s.served <- s.srv.Serve(ln) }()
 	return s, nil
+}
+
+// warm makes every loop's VM: n calls at once, each held until all have
+// started, go to n different loops (the least busy each time).
+func (s *JSPool) warm(n int) error {
+	var (
+		started, all sync.WaitGroup
+		mu           sync.Mutex
+		errs         []error
+	)
+	started.Add(n)
+	for range n {
+		all.Go(func() {
+			_, err := threadrunner.Use(s.ctx, s.pool, func(*threadrunner.Runner, *js.VM) (int, error) {
+				started.Done()
+				started.Wait()
+				return 0, nil
+			})
+			if err != nil {
+				started.Done() // never entered: do not hold the others
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	all.Wait()
+	return errors.Join(errs...)
 }
 
 func (s *JSPool) render(w http.ResponseWriter, r *http.Request) {
