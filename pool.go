@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // A Pool is n runners, each with a loop of its own and its own copy of a
@@ -110,11 +111,11 @@ func use[T, R any](ctx context.Context, p *Pool[R], m *member[R], fn func(r *Run
 func (p *Pool[R]) check(ctx context.Context, nilFn bool) error {
 	switch {
 	case p == nil:
-		return fmt.Errorf("%w: threadrunner: nil *Pool", aio.ErrInvalid)
+		return errs.Invalid("threadrunner: nil *Pool")
 	case ctx == nil:
-		return fmt.Errorf("%w: threadrunner: Use with a nil context", aio.ErrInvalid)
+		return errs.Invalid("threadrunner: Use with a nil context")
 	case nilFn:
-		return fmt.Errorf("%w: threadrunner: Use with a nil function", aio.ErrInvalid)
+		return errs.Invalid("threadrunner: Use with a nil function")
 	case p.closed.Load():
 		return aio.ErrClosed
 	}
@@ -172,7 +173,7 @@ func (p *Pool[R]) Close() error { return p.Shutdown(context.Background()) }
 // Shutdown is [Pool.Close] bounded by ctx, as [Runner.Shutdown] is.
 func (p *Pool[R]) Shutdown(ctx context.Context) error {
 	if p == nil {
-		return fmt.Errorf("%w: threadrunner: nil *Pool", aio.ErrInvalid)
+		return errs.Invalid("threadrunner: nil *Pool")
 	}
 	for _, m := range p.members {
 		if l := m.r.loop.Load(); l != nil && l.InLoop() {
@@ -180,11 +181,11 @@ func (p *Pool[R]) Shutdown(ctx context.Context) error {
 		}
 	}
 	p.closed.Store(true)
-	errs := make([]error, len(p.members))
+	closed := make([]error, len(p.members))
 	var wg sync.WaitGroup
 	for i, m := range p.members {
-		wg.Go(func() { errs[i] = m.r.Shutdown(ctx) })
+		wg.Go(func() { closed[i] = m.r.Shutdown(ctx) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return errors.Join(closed...)
 }

@@ -2,10 +2,10 @@ package js
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // Call calls the JavaScript function fn names with args on fn's VM and
@@ -77,7 +77,7 @@ func call[T any](ctx context.Context, vm *VM, fn func(rt *goja.Runtime) (goja.Va
 		return zero, err
 	}
 	if ctx == nil {
-		return zero, fmt.Errorf("%w: js: nil context", aio.ErrInvalid)
+		return zero, errs.Invalid("js: nil context")
 	}
 	// The JavaScript runs in a callback of the loop, which Do waits for; a
 	// promise still pending when it returns is waited for on a future,

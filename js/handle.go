@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
-	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // A Handle names a JavaScript value of a VM for Go code on any goroutine: a
@@ -94,9 +94,9 @@ func (h Handle) resolve(vm *VM) (v, this goja.Value, err error) {
 
 func errForeign(h Handle) error {
 	if h.vm == nil {
-		return fmt.Errorf("%w: js: zero Handle", aio.ErrInvalid)
+		return errs.Invalid("js: zero Handle")
 	}
-	return fmt.Errorf("%w: js: %s is a handle of another VM", aio.ErrInvalid, h)
+	return errs.Invalid("js: %s is a handle of another VM", h)
 }
 
 // value converts a Go argument to a JavaScript value, on the loop: a Handle

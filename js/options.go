@@ -2,13 +2,12 @@ package js
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/dop251/goja"
-	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // An Option configures a [VM]: pass it to [New].
@@ -31,15 +30,15 @@ type config struct {
 
 func newConfig(opts []Option) (config, error) {
 	c := config{name: "js", grace: time.Second}
-	var errs []error
+	var bad []error
 	for _, o := range opts {
 		if o == nil {
-			errs = append(errs, fmt.Errorf("%w: js: nil Option", aio.ErrInvalid))
+			bad = append(bad, errs.Invalid("js: nil Option"))
 			continue
 		}
-		errs = append(errs, o.apply(&c))
+		bad = append(bad, o.apply(&c))
 	}
-	return c, errors.Join(errs...)
+	return c, errors.Join(bad...)
 }
 
 // Script runs src, named name in stack traces, when the VM is made, after
@@ -67,7 +66,7 @@ func Script(name, src string) Option {
 func Setup(fn func(vm *VM, rt *goja.Runtime) error) Option {
 	return optionFunc(func(c *config) error {
 		if fn == nil {
-			return fmt.Errorf("%w: js: Setup with a nil function", aio.ErrInvalid)
+			return errs.Invalid("js: Setup with a nil function")
 		}
 		c.setup = append(c.setup, fn)
 		return nil
@@ -80,7 +79,7 @@ func Setup(fn func(vm *VM, rt *goja.Runtime) error) Option {
 func Logger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) error {
 		if l == nil {
-			return fmt.Errorf("%w: js: nil Logger", aio.ErrInvalid)
+			return errs.Invalid("js: nil Logger")
 		}
 		c.logger = l
 		return nil
@@ -95,7 +94,7 @@ func Logger(l *slog.Logger) Option {
 func OnRejection(fn func(err *Error)) Option {
 	return optionFunc(func(c *config) error {
 		if fn == nil {
-			return fmt.Errorf("%w: js: OnRejection with a nil function", aio.ErrInvalid)
+			return errs.Invalid("js: OnRejection with a nil function")
 		}
 		c.onRejection = fn
 		return nil
@@ -108,7 +107,7 @@ func OnRejection(fn func(err *Error)) Option {
 func HTTPClient(client *http.Client) Option {
 	return optionFunc(func(c *config) error {
 		if client == nil {
-			return fmt.Errorf("%w: js: nil HTTPClient", aio.ErrInvalid)
+			return errs.Invalid("js: nil HTTPClient")
 		}
 		c.client = client
 		return nil

@@ -2,11 +2,11 @@ package js
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // Await waits in t for v to settle, if it is a promise or another thenable
@@ -198,7 +198,7 @@ var promiseType = reflect.TypeFor[*goja.Promise]()
 // that JavaScript called, a [Setup] function or [Do].
 func Promise[T any](vm *VM, f *aio.Future[T]) goja.Value {
 	if f == nil {
-		return vm.rejectedPromise(fmt.Errorf("%w: js: Promise of a nil *aio.Future", aio.ErrInvalid))
+		return vm.rejectedPromise(errs.Invalid("js: Promise of a nil *aio.Future"))
 	}
 	p, resolve, reject := vm.rt.NewPromise()
 	settle := func(v T, err error) { vm.settle(nil, vm.ctx, resolve, reject, v, err) }

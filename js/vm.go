@@ -12,6 +12,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // A VM is a goja JavaScript runtime bound to a loop: made on the loop when
@@ -81,7 +82,7 @@ func (r *resource) Enter(t *aio.Task) (*VM, error) {
 		return nil, r.err
 	}
 	if r.vm != nil {
-		return nil, fmt.Errorf("%w: js: the resource from New was entered twice; call New for each VM", aio.ErrInvalid)
+		return nil, errs.Invalid("js: the resource from New was entered twice; call New for each VM")
 	}
 	vm := &VM{loop: t.Loop(), cfg: r.cfg, log: r.cfg.logger, client: r.cfg.client}
 	if vm.log == nil {
@@ -168,14 +169,14 @@ func (vm *VM) checkTask(t *aio.Task) error {
 		return err
 	}
 	if t == nil || t.Loop() != vm.loop {
-		return fmt.Errorf("%w: js: the task is not one of the VM's loop", aio.ErrInvalid)
+		return errs.Invalid("js: the task is not one of the VM's loop")
 	}
 	return nil
 }
 
 var (
-	errNilVM   = fmt.Errorf("%w: js: nil *VM (a Handle made without one?)", aio.ErrInvalid)
-	errNilFunc = fmt.Errorf("%w: js: nil function", aio.ErrInvalid)
+	errNilVM   = errs.Invalid("js: nil *VM (a Handle made without one?)")
+	errNilFunc = errs.Invalid("js: nil function")
 )
 
 // logError reports err, which nobody else can receive, to the rejection
