@@ -22,7 +22,9 @@ import (
 // it, in order of posting (asyncio's call_soon_threadsafe). It returns
 // [ErrClosed] once the loop has begun to close, and never blocks; callbacks
 // posted before that run before the loop stops (a loop closed before it ever
-// served drops them). Post is safe to call from any goroutine, the loop's own
+// served drops them). The loop's own code may go on posting while the
+// loop's close hooks run ([OnClose]: an Exit at Close), until the loop
+// cancels its tasks. Post is safe to call from any goroutine, the loop's own
 // included. A nil fn returns [ErrInvalid].
 func (l *Loop) Post(fn func()) error {
 	switch {
@@ -31,17 +33,17 @@ func (l *Loop) Post(fn func()) error {
 	case fn == nil:
 		return invalid("Post: nil function")
 	}
-	if l.onPinnedLoopThread() {
-		// From the loop itself: no need to go through the inbox, or to
-		// count as work from outside (see Loop.idleWait).
-		if l.shut.began {
+	switch l.origin() {
+	case fromLoop:
+		// No need to go through the inbox, or to count as work from
+		// outside (see Loop.idleWait).
+		l.callbacks.push(fn)
+	case refused:
+		return l.refusal()
+	default:
+		if !l.inbox.postWork(&postItem{fn: fn}) {
 			return l.refusal()
 		}
-		l.callbacks.push(fn)
-		return nil
-	}
-	if !l.inbox.postWork(&postItem{fn: fn}) {
-		return l.refusal()
 	}
 	return nil
 }

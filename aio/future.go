@@ -41,6 +41,7 @@ type Future[T any] struct {
 	name string                      // the task's name, for a panic's report
 
 	reusable bool // a Call's, reused (see reuseCallRecord); set once, when made
+	fromLoop bool // spawned by the loop's own code while it closes (see Loop.origin)
 
 	// Loop-owned.
 	task      *Task       // the running task, or nil

@@ -200,7 +200,7 @@ func (l *Loop) Serve() error {
 func (l *Loop) run() {
 	for {
 		l.runInbox()
-		if len(l.timers) > 0 {
+		if l.timers.Len() > 0 {
 			l.fireTimers(l.now())
 		}
 		l.runCallbacksOnCoro()

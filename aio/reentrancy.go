@@ -42,6 +42,35 @@ func (l *Loop) onPinnedLoopThread() bool {
 	return tid != 0 && int64(threadID()) == tid
 }
 
+// Where new work comes from, for the functions that take it from any
+// goroutine (Post, AfterFunc, Spawn).
+type origin uint8
+
+const (
+	fromOutside origin = iota // another goroutine: through the inbox
+	fromLoop                  // the loop's own code: straight into the loop's queues
+	refused                   // the loop is closing and takes no more
+)
+
+// origin tells where new work comes from. Once the loop has begun to close,
+// work from outside is refused, but the loop's own code (a close hook, and
+// the tasks and callbacks it starts) may start callbacks, timers and tasks
+// as usual until the loop cancels its tasks, so that an Exit at Close can
+// await what it needs. It costs an atomic load, plus a thread check while
+// the loop runs user code or closes.
+func (l *Loop) origin() origin {
+	if loopState(l.state.Load()) >= loopClosing {
+		if l.onLoopThread() && !l.shut.cancelled {
+			return fromLoop
+		}
+		return refused
+	}
+	if l.onPinnedLoopThread() {
+		return fromLoop
+	}
+	return fromOutside
+}
+
 // inToThread reports whether the caller is a function that ToThread runs for
 // l. Such a function may call into l (Call, Spawn), but not close it: closing
 // waits for every ToThread function to return.

@@ -126,3 +126,50 @@ func TestShutdownDeadlineCancelsHooks(t *testing.T) {
 		t.Errorf("the hooks' awaits returned %v; want both context.Canceled", hookErrs)
 	}
 }
+
+// TestCloseHookStartsWork checks that a close hook (an Exit at Close) may
+// start callbacks, timers and tasks, and await them, as any loop code may,
+// while other goroutines are refused.
+func TestCloseHookStartsWork(t *testing.T) {
+	leaktest.Check(t)
+	l := aio.Start()
+	var got []string
+	var outside error
+	call(t, l, func(t *aio.Task) (int, error) {
+		_, err := aio.OnClose(t, func(t *aio.Task) error {
+			outside = <-refusedFromOutside(t.Loop())
+			ev := new(aio.Event)
+			l := t.Loop()
+			if err := l.Post(func() { got = append(got, "post") }); err != nil {
+				return err
+			}
+			l.AfterFunc(time.Millisecond, func() { got = append(got, "timer"); ev.Set() })
+			f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+				got = append(got, "spawned")
+				return 1, aio.Sleep(t, time.Millisecond)
+			})
+			if _, err := aio.Await(t, f); err != nil {
+				return err
+			}
+			return ev.Wait(t)
+		})
+		return 0, err
+	})
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil: the hook's work ran", err)
+	}
+	if want := []string{"post", "spawned", "timer"}; !slices.Equal(got, want) {
+		t.Errorf("the hook's work ran as %q; want %q", got, want)
+	}
+	if !errors.Is(outside, aio.ErrClosed) {
+		t.Errorf("Post from another goroutine during the hooks = %v; want ErrClosed", outside)
+	}
+}
+
+// refusedFromOutside posts to l from another goroutine and reports what it
+// got.
+func refusedFromOutside(l *aio.Loop) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- l.Post(func() {}) }()
+	return ch
+}

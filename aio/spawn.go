@@ -12,7 +12,8 @@ import (
 // already ended, or a loop that is closing gives a future that has already
 // failed with [ErrInvalid], ctx's error or [ErrClosed], and the function never
 // runs. Spawn is safe to call from any goroutine, the loop's own included, and
-// never blocks.
+// never blocks; the loop's own code may go on spawning while the loop's close
+// hooks run ([OnClose]), until the loop cancels its tasks.
 func Spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) *Future[T] {
 	return spawn(ctx, l, fn, nil)
 }
@@ -31,7 +32,7 @@ func spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error), onDon
 		f.settleNow(zero, invalid("Spawn: nil function"), nil)
 	case ctx == nil:
 		f.settleNow(zero, invalid("Spawn: nil context"), nil)
-	case loopState(l.state.Load()) >= loopClosing:
+	case loopState(l.state.Load()) >= loopClosing && l.origin() == refused:
 		f.settleNow(zero, l.refusal(), nil)
 	case ctx.Err() != nil:
 		f.settleNow(zero, ctx.Err(), nil)
@@ -40,7 +41,11 @@ func spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error), onDon
 			// Set before f is posted: from then on f is the loop's.
 			f.stopWatch = context.AfterFunc(ctx, func() { l.postCancel(f, ctx.Err()) })
 		}
-		if !l.inbox.postWork(f) {
+		if l.inbox.noWork.Load() && l.origin() == fromLoop {
+			// A close hook's task: taken until the loop cancels its tasks.
+			f.fromLoop = true
+			l.inbox.post(f)
+		} else if !l.inbox.postWork(f) {
 			if f.stopWatch != nil {
 				f.stopWatch()
 			}

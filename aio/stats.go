@@ -43,7 +43,7 @@ func (s *loopStats) publish(l *Loop) {
 	p := &s.published
 	p.tasks.Store(int64(l.tasks.n))
 	p.ready.Store(int64(l.runq.len()))
-	p.timers.Store(int64(len(l.timers)))
+	p.timers.Store(int64(l.timers.Len()))
 	p.started.Store(s.started)
 	p.ended.Store(s.ended)
 	p.steps.Store(l.steps)

@@ -54,7 +54,7 @@ func (f *Future[T]) runOnLoop(l *Loop) {
 	switch {
 	case f.withdrawn.Load():
 		return
-	case l.shut.began:
+	case l.shut.began && !(f.fromLoop && !l.shut.cancelled):
 		err = l.refusal()
 	case f.pctx.Err() != nil:
 		// The caller gave up before the task could start: it never runs.

@@ -13,8 +13,9 @@ import (
 // state is shared with its stop function.
 type timer struct {
 	when  int64
-	index int  // in the heap, while armed
-	armed bool // in the heap
+	seq   uint64 // when it was armed, among timers due at the same when: first armed, first fired
+	index int    // in the heap, while armed
+	armed bool   // in the heap
 	fired bool
 	task  *Task // Sleep: woken when the timer fires
 
@@ -34,39 +35,48 @@ const (
 	timerDropped       // the loop stopped first
 )
 
-// timerHeap is a min-heap of timers by when, through container/heap.
-type timerHeap []*timer
+// timerHeap is a min-heap of timers by when, then by the order they were
+// armed (as JavaScript's setTimeout(f, 0); setTimeout(g, 0) runs f first),
+// through container/heap.
+type timerHeap struct {
+	ts   []*timer
+	armd uint64 // timers armed so far
+}
 
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].when < h[j].when }
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
+func (h *timerHeap) Len() int { return len(h.ts) }
+func (h *timerHeap) Less(i, j int) bool {
+	a, b := h.ts[i], h.ts[j]
+	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
+}
+func (h *timerHeap) Swap(i, j int) {
+	h.ts[i], h.ts[j] = h.ts[j], h.ts[i]
+	h.ts[i].index, h.ts[j].index = i, j
 }
 func (h *timerHeap) Push(x any) {
 	tm := x.(*timer)
-	tm.index = len(*h)
-	*h = append(*h, tm)
+	tm.index = len(h.ts)
+	h.ts = append(h.ts, tm)
 }
 func (h *timerHeap) Pop() any {
-	old := *h
-	n := len(old)
-	tm := old[n-1]
-	old[n-1] = nil
-	*h = old[:n-1]
+	n := len(h.ts)
+	tm := h.ts[n-1]
+	h.ts[n-1] = nil
+	h.ts = h.ts[:n-1]
 	tm.index = -1
 	return tm
 }
 
 func (h *timerHeap) peek() *timer {
-	if len(*h) == 0 {
+	if len(h.ts) == 0 {
 		return nil
 	}
-	return (*h)[0]
+	return h.ts[0]
 }
 
 func (h *timerHeap) add(tm *timer) {
 	tm.armed, tm.fired = true, false
+	h.armd++
+	tm.seq = h.armd
 	heap.Push(h, tm)
 }
 
@@ -81,14 +91,14 @@ func (h *timerHeap) remove(tm *timer) {
 // dropAll empties the heap when the loop stops: AfterFunc calls not yet due
 // never run.
 func (h *timerHeap) dropAll() {
-	for _, tm := range *h {
+	for _, tm := range h.ts {
 		tm.armed = false
 		if tm.fn != nil {
 			tm.state.CompareAndSwap(timerPending, timerDropped)
 		}
 	}
-	clear(*h)
-	*h = nil
+	clear(h.ts)
+	h.ts = nil
 }
 
 // fireTimers fires every timer due at now.
@@ -127,21 +137,26 @@ func (l *Loop) deadline(d time.Duration) int64 {
 // was dropped because the loop stopped first (calls not yet due when the loop
 // stops never run). AfterFunc and stop are safe to call from any goroutine,
 // the loop's own included, and never block. On a loop that is closing or
-// closed, fn never runs. A nil fn panics.
+// closed, fn never runs, except that the loop's own code may set timers
+// while the close hooks run ([OnClose]). A nil fn panics.
 func (l *Loop) AfterFunc(d time.Duration, fn func()) (stop func() bool) {
 	if fn == nil {
 		panic("aio: Loop.AfterFunc called with a nil function")
 	}
 	tm := &timer{l: l, fn: fn, when: l.deadline(d)}
-	switch {
-	case l.onPinnedLoopThread() && !l.shut.began:
+	switch l.origin() {
+	case fromLoop:
 		// From the loop itself (a callback re-arming, a task): straight
 		// into the heap. Posting would also count as work from outside,
 		// after which the loop spins, which a loop whose work is timers
 		// must not pay for.
 		l.timers.add(tm)
-	case !l.inbox.postWork(tm):
+	case refused:
 		tm.state.Store(timerDropped)
+	default:
+		if !l.inbox.postWork(tm) {
+			tm.state.Store(timerDropped)
+		}
 	}
 	return tm.stop
 }

@@ -482,3 +482,22 @@ func TestAfterFuncAndClose(t *testing.T) {
 		t.Errorf("AfterFunc(0, nil) did not panic")
 	}
 }
+
+// TestTimersDueTogetherFireInOrder checks that timers due at the same
+// moment fire in the order they were set, as JavaScript's do.
+func TestTimersDueTogetherFireInOrder(t *testing.T) {
+	inBubble(t, func(t *testing.T, l *aio.Loop) {
+		var got []int // loop-owned
+		bubbleCall(t, l, func(t *aio.Task) (int, error) {
+			for i := range 20 {
+				l.AfterFunc(time.Millisecond, func() { got = append(got, i) })
+			}
+			return 0, nil
+		})
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		if !slices.Equal(got, ints(20)) {
+			t.Errorf("timers due together fired as %v; want in the order they were set", got)
+		}
+	})
+}

@@ -113,14 +113,10 @@ func (ts *tasks) start(vm *VM, ctx context.Context, fn func(t *aio.Task) (any, e
 		returned = true
 		return struct{}{}, nil
 	}
-	f = aio.Spawn(ctx, vm.loop, body)
+	f = aio.Spawn(ctx, vm.loop, body) // while the loop closes, taken from its close hooks (a dispose) too
 	if f.Settled() {
 		_, err := f.Wait(context.Background())
-		if parent := vm.entryTask(); parent != nil && errors.Is(err, aio.ErrClosed) {
-			f = vm.fallback(parent, body) // the loop is closing: see closing.go
-		} else {
-			return err
-		}
+		return err
 	}
 	ts.m[f] = struct{}{}
 	return nil

@@ -132,14 +132,6 @@ func (vm *VM) entryContext() context.Context {
 	return vm.ctx
 }
 
-// entryTask returns the task of the entry running now, or nil.
-func (vm *VM) entryTask() *aio.Task {
-	if vm.cur != nil {
-		return vm.cur.t
-	}
-	return nil
-}
-
 // track is the runtime's promise rejection tracker: it notes promises
 // rejected with no handler, and forgets them when a handler comes.
 func (vm *VM) track(p *goja.Promise, op goja.PromiseRejectionOperation) {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
-	"github.com/threadrunner/threadrunner/aio"
 )
 
 // A timer is one setTimeout or setInterval call, armed on the loop's timer
@@ -73,29 +72,15 @@ func (ts *timers) add(vm *VM, tm *timer, d time.Duration) int64 {
 	ts.last++
 	tm.id = ts.last
 	ts.m[tm.id] = tm
-	vm.arm(vm.entryTask(), tm, d)
+	vm.arm(tm, d)
 	return tm.id
 }
 
-// arm schedules tm's next call, after d: on the loop's timer heap, or, while
-// the loop is closing, in a child task of t, the task of the entry that sets
-// the timer, if there is one (see closing.go).
-func (vm *VM) arm(t *aio.Task, tm *timer, d time.Duration) {
-	if t != nil && vm.closing() {
-		f := vm.fallback(t, func(t *aio.Task) (struct{}, error) {
-			if aio.Sleep(t, d) == nil {
-				vm.fire(t, tm)
-			}
-			return struct{}{}, nil
-		})
-		tm.stop = func() bool {
-			pending := !f.Settled()
-			f.Cancel()
-			return pending
-		}
-		return
-	}
-	tm.stop = vm.loop.AfterFunc(d, func() { vm.fire(nil, tm) })
+// arm schedules tm's next call, after d, on the loop's timer heap (which
+// takes timers from the loop's own code while its close hooks run, so that
+// a dispose at Close may await one).
+func (vm *VM) arm(tm *timer, d time.Duration) {
+	tm.stop = vm.loop.AfterFunc(d, func() { vm.fire(tm) })
 }
 
 // clear stops the timer id, if it is pending.
@@ -114,19 +99,18 @@ func (ts *timers) stopAll() {
 	}
 }
 
-// fire runs tm's callback, as a callback of the loop or in t, the task of
-// arm's fallback. An interval is armed again first, so that clearInterval
-// inside the callback stops it.
-func (vm *VM) fire(t *aio.Task, tm *timer) {
+// fire runs tm's callback, as a callback of the loop. An interval is armed
+// again first, so that clearInterval inside the callback stops it.
+func (vm *VM) fire(tm *timer) {
 	if vm.closed.Load() || vm.timers.m[tm.id] != tm {
 		return // cleared, or the VM closed, after the call was due
 	}
 	if tm.interval > 0 {
-		vm.arm(t, tm, tm.interval)
+		vm.arm(tm, tm.interval)
 	} else {
 		delete(vm.timers.m, tm.id)
 	}
-	err := vm.run(t, vm.ctx, func() error {
+	err := vm.run(nil, vm.ctx, func() error {
 		_, err := tm.fn(goja.Undefined(), tm.args...)
 		return err
 	})

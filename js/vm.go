@@ -44,16 +44,15 @@ type VM struct {
 	rt        *goja.Runtime
 	ctx       context.Context // the VM's life: from Enter until Exit
 	cancel    context.CancelFunc
-	cur       *entry                                // the innermost entry running, or nil
-	watched   context.Context                       // the context the interrupt watcher watches (enter.go)
-	stopWatch func() bool                           // stops that watcher
-	unhandled []*goja.Promise                       // rejected with no handler during the outermost entry
-	waiters   waiters                               // Go code waiting for a promise
-	tasks     tasks                                 // Go async functions still running
-	timers    timers                                // pending setTimeout and setInterval calls
-	bodies    bodies                                // fetch response bodies not yet closed
-	kids      map[*aio.Task][]*aio.Future[struct{}] // fallback children, by parent (closing.go)
-	builtins  builtins                              // functions of the prelude that Go calls
+	cur       *entry          // the innermost entry running, or nil
+	watched   context.Context // the context the interrupt watcher watches (enter.go)
+	stopWatch func() bool     // stops that watcher
+	unhandled []*goja.Promise // rejected with no handler during the outermost entry
+	waiters   waiters         // Go code waiting for a promise
+	tasks     tasks           // Go async functions still running
+	timers    timers          // pending setTimeout and setInterval calls
+	bodies    bodies          // fetch response bodies not yet closed
+	builtins  builtins        // functions of the prelude that Go calls
 }
 
 // New returns a resource that makes a VM on the loop when entered and closes
