@@ -414,15 +414,26 @@ func TestCloseOrder(t *testing.T) {
 	ctx := context.Background()
 	var log testkit.Events
 
-	// Kept resources whose Exits try to start new work.
+	// Kept resources whose Exits try to start new work: from another
+	// goroutine, which Close refuses, and from the Exit itself, loop code
+	// that may still start tasks (and await them) while the Exits run.
 	noop := func(*aio.Task) (int, error) { return 0, nil }
 	kept := func(name string) *probe {
-		return &probe{name: name, log: &log, exit: func(*aio.Task, error) error {
-			f := threadrunner.Submit(ctx, r, noop)
-			if _, err := f.Wait(ctx); errors.Is(err, aio.ErrClosed) {
+		return &probe{name: name, log: &log, exit: func(t *aio.Task, _ error) error {
+			outside := make(chan error)
+			go func() {
+				_, err := threadrunner.Submit(ctx, r, noop).Wait(ctx)
+				outside <- err
+			}()
+			if err := <-outside; errors.Is(err, aio.ErrClosed) {
 				log.Add("refused during exit %s", name)
 			} else {
-				log.Add("accepted during exit %s: %v", name, err)
+				log.Add("accepted from outside during exit %s: %v", name, err)
+			}
+			if _, err := aio.Await(t, threadrunner.Submit(ctx, r, noop)); err != nil {
+				log.Add("refused to exit %s itself: %v", name, err)
+			} else {
+				log.Add("exit %s started a task", name)
 			}
 			return nil
 		}}
@@ -503,9 +514,9 @@ func TestCloseOrder(t *testing.T) {
 	events := log.List()
 	order := []string{
 		"close called",
-		"exit C", "refused during exit C",
-		"exit B", "refused during exit B",
-		"exit A", "refused during exit A",
+		"exit C", "refused during exit C", "exit C started a task",
+		"exit B", "refused during exit B", "exit B started a task",
+		"exit A", "refused during exit A", "exit A started a task",
 	}
 	// The enters come first; then Close's steps in order.
 	prefix := []string{"enter A", "enter B", "enter C"}
