@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // threadSet counts the OS threads that loop code ran on. It has no lock on
@@ -18,7 +18,7 @@ import (
 // ran at once the race detector would report it.
 type threadSet map[int]int
 
-func (s threadSet) note() { s[threadID()]++ }
+func (s threadSet) note() { s[testkit.ThreadID()]++ }
 
 // checkOne fails t unless every note was taken on thread want, and at least
 // min were taken.
@@ -41,9 +41,9 @@ func (s threadSet) checkOne(t *testing.T, want, min int) {
 // Exit) runs on the loop's one OS thread, while other goroutines keep the
 // runtime's threads busy calling into the loop.
 func TestAffinity(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t, aio.Workers(2))
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	seen := threadSet{}
 
 	const tasks = 40
@@ -102,7 +102,7 @@ func TestAffinity(t *testing.T) {
 		_, err = aio.ToThread(t, func(context.Context) (int, error) {
 			offMu.Lock()
 			defer offMu.Unlock()
-			offLoop[threadID()] = true
+			offLoop[testkit.ThreadID()] = true
 			return 0, nil
 		})
 		after(err)
@@ -132,7 +132,7 @@ func TestAffinity(t *testing.T) {
 			return 0, step(aio.Sleep(t, 0))
 		})
 		after(err)
-		return threadID(), errors.Join(errs...)
+		return testkit.ThreadID(), errors.Join(errs...)
 	}
 
 	futures := make([]*aio.Future[int], tasks)
@@ -153,7 +153,7 @@ func TestAffinity(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, "every task at the gate", func() bool { return atGate.Load() == tasks })
+	testkit.WaitFor(t, "every task at the gate", func() bool { return atGate.Load() == tasks })
 	openGate(0, nil)
 	for i := range tasks {
 		ch <- i
@@ -184,7 +184,7 @@ func TestAffinity(t *testing.T) {
 	// Every task took about 40 notes (with its child, group tasks, generator
 	// and resource); the load took 2 per call.
 	seen.checkOne(t, l.ThreadID(), tasks*40)
-	if haveThreadIDs && offLoop[l.ThreadID()] {
+	if testkit.HaveThreadIDs && offLoop[l.ThreadID()] {
 		t.Errorf("a ToThread function ran on the loop's thread %d", l.ThreadID())
 	}
 }
@@ -202,7 +202,7 @@ func TestAffinityAcrossParks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			l := startLoop(t, tt.opts...)
 			seen := threadSet{}
 			for range 20 {
@@ -216,9 +216,9 @@ func TestAffinityAcrossParks(t *testing.T) {
 
 // TestAffinityRun checks that aio.Run keeps its loop on one thread too.
 func TestAffinityRun(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	seen := threadSet{}
-	want, err := aio.Run(testContext(t), func(t *aio.Task) (int, error) {
+	want, err := aio.Run(testkit.Context(t), func(t *aio.Task) (int, error) {
 		seen.note()
 		g := aio.NewGroup(t)
 		for range 10 {
@@ -245,9 +245,9 @@ func TestAffinityRun(t *testing.T) {
 // would report overlapping steps), and no step ever begins while another
 // one runs.
 func TestUnpinnedRunsOneStepAtATime(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t, aio.Unpinned())
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 
 	var (
 		running  atomic.Int32 // steps running now

@@ -11,16 +11,16 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // TestBadInputOffLoop checks that the functions called off the loop refuse
 // nil arguments with ErrInvalid and a message that says which, and never
 // run anything.
 func TestBadInputOffLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	fn := func(*aio.Task) (int, error) { return 1, nil }
 	var nilCtx context.Context
 
@@ -57,16 +57,16 @@ func TestBadInputOffLoop(t *testing.T) {
 }
 
 func TestBadInputNoPanic(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Nothing to do, nothing to fail.
 	(*aio.Future[int])(nil).Cancel()
-	s := aio.OpenStream[int](testContext(t), l, nil)
+	s := aio.OpenStream[int](testkit.Context(t), l, nil)
 	if err := s.Close(); err != nil {
 		t.Errorf("Close() of a stream of a nil Seq = %v; want nil", err)
 	}
-	if p := recoverPanic(func() { aio.NewFuture[int](nil) }); p != "aio: NewFuture called with a nil *Loop" {
+	if p := testkit.RecoverPanic(func() { aio.NewFuture[int](nil) }); p != "aio: NewFuture called with a nil *Loop" {
 		t.Errorf("NewFuture(nil) panicked with %v; want a message naming the nil *Loop", p)
 	}
 }
@@ -74,7 +74,7 @@ func TestBadInputNoPanic(t *testing.T) {
 // TestBadInputOnLoop checks the task-side functions' refusals of bad input:
 // ErrInvalid, with a message that says which.
 func TestBadInputOnLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	other := startLoop(t)
 	pendingElsewhere, settleElsewhere := aio.NewFuture[int](other)
@@ -144,13 +144,13 @@ func TestBadInputOnLoop(t *testing.T) {
 }
 
 func TestAwaitSettledFutureOfAnotherLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	other := startLoop(t)
 
 	// Settled, it is just a value: any task may await it.
-	f := aio.Spawn(testContext(t), other, func(*aio.Task) (int, error) { return 4, nil })
-	if _, err := f.Wait(testContext(t)); err != nil {
+	f := aio.Spawn(testkit.Context(t), other, func(*aio.Task) (int, error) { return 4, nil })
+	if _, err := f.Wait(testkit.Context(t)); err != nil {
 		t.Fatalf("Wait() = %v; want nil", err)
 	}
 	if got := call(t, l, func(t *aio.Task) (int, error) { return aio.Await(t, f) }); got != 4 {
@@ -213,7 +213,7 @@ func checkMisusePanic(t *testing.T, op string, p any) {
 // that runs as another task, while it waits or after it ended, panics with a
 // message that names the function.
 func TestTaskMisuseFromAnotherTask(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	for _, op := range taskOps {
@@ -230,12 +230,12 @@ func TestTaskMisuseFromAnotherTask(t *testing.T) {
 					return aio.Await(s, gate)
 				})
 				child := aio.Go(t, func(c *aio.Task) (int, error) {
-					r.waiting = recoverPanic(func() { op.call(t) })
+					r.waiting = testkit.RecoverPanic(func() { op.call(t) })
 					open(0, nil)
 					if _, err := aio.Await(c, sib); err != nil {
 						return 0, err
 					}
-					r.ended = recoverPanic(func() { op.call(sibling) })
+					r.ended = testkit.RecoverPanic(func() { op.call(sibling) })
 					return 0, nil
 				})
 				_, err := aio.Await(t, child)
@@ -251,14 +251,14 @@ func TestTaskMisuseFromAnotherTask(t *testing.T) {
 // function with a task from a goroutine that is not the loop's panics with
 // the same message, and the loop serves on.
 func TestTaskMisuseFromAnotherGoroutine(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	for _, op := range taskOps[:6] { // they share one check: a few will do
 		t.Run(op.name, func(t *testing.T) {
 			got := call(t, l, func(t *aio.Task) (any, error) {
 				return aio.ToThread(t, func(context.Context) (any, error) {
-					return recoverPanic(func() { op.call(t) }), nil
+					return testkit.RecoverPanic(func() { op.call(t) }), nil
 				})
 			})
 			checkMisusePanic(t, op.name, got)
@@ -272,7 +272,7 @@ func TestNilTask(t *testing.T) {
 		if op.name == "Queue.Put" || op.name == "Queue.Get" || op.name == "Event.Wait" || op.name == "Semaphore.Acquire" {
 			continue // methods of another receiver: their own message
 		}
-		p := recoverPanic(func() { op.call(nil) })
+		p := testkit.RecoverPanic(func() { op.call(nil) })
 		if want := "aio: " + op.name + " called with a nil *Task"; p != want {
 			t.Errorf("%s(nil) panicked with %v; want %q", op.name, p, want)
 		}
@@ -280,7 +280,7 @@ func TestNilTask(t *testing.T) {
 }
 
 func TestPrimitiveUsedByTwoLoops(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	a := startLoop(t, aio.Name("loop-a"))
 	b := startLoop(t, aio.Name("loop-b"))
 
@@ -304,7 +304,7 @@ func TestPrimitiveUsedByTwoLoops(t *testing.T) {
 		{"Semaphore.Acquire", func(t *aio.Task) { sem.Acquire(t) }},
 	}
 	for _, tt := range tests {
-		got := call(t, b, func(t *aio.Task) (any, error) { return recoverPanic(func() { tt.use(t) }), nil })
+		got := call(t, b, func(t *aio.Task) (any, error) { return testkit.RecoverPanic(func() { tt.use(t) }), nil })
 		want := fmt.Sprintf("aio: %s used from loop-b, but it belongs to loop-a", tt.op)
 		if got != want {
 			t.Errorf("%s from a second loop panicked with %v; want %q", tt.op, got, want)
@@ -313,14 +313,14 @@ func TestPrimitiveUsedByTwoLoops(t *testing.T) {
 }
 
 func TestGroupWaitByAnotherTask(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Group.Wait belongs to the task that made the group.
 	got := call(t, l, func(t *aio.Task) (any, error) {
 		g := aio.NewGroup(t)
 		g.Go(func(t *aio.Task) error { return aio.Sleep(t, 0) })
-		other := aio.Go(t, func(*aio.Task) (any, error) { return recoverPanic(func() { g.Wait() }), nil })
+		other := aio.Go(t, func(*aio.Task) (any, error) { return testkit.RecoverPanic(func() { g.Wait() }), nil })
 		p, err := aio.Await(t, other)
 		return p, errors.Join(err, g.Wait())
 	})
@@ -331,13 +331,13 @@ func TestGroupWaitByAnotherTask(t *testing.T) {
 // and used by a later task panics, as the other misuses do, even when
 // nothing else runs in between.
 func TestTaskMisuseAfterEnd(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	for _, op := range taskOps[:6] { // they share one check: a few will do
 		t.Run(op.name, func(t *testing.T) {
 			stale := call(t, l, func(t *aio.Task) (*aio.Task, error) { return t, nil })
-			got := call(t, l, func(*aio.Task) (any, error) { return recoverPanic(func() { op.call(stale) }), nil })
+			got := call(t, l, func(*aio.Task) (any, error) { return testkit.RecoverPanic(func() { op.call(stale) }), nil })
 			checkMisusePanic(t, op.name, got)
 		})
 	}
@@ -353,7 +353,7 @@ func TestTaskMisuseFromGoroutineWhileTaskRuns(t *testing.T) {
 		misuseWhileRunning()
 		return
 	}
-	leaktest.Check(t)
+	testkit.Check(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestTaskMisuseFromGoroutineWhileTaskRuns$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "AIO_TEST_MISUSE_CHILD=1")
 	out, err := cmd.CombinedOutput()
@@ -370,7 +370,7 @@ func misuseWhileRunning() {
 	defer l.Close()
 	p, _ := aio.Call(context.Background(), l, func(t *aio.Task) (any, error) {
 		got := make(chan any)
-		go func() { got <- recoverPanic(func() { aio.Sleep(t, 0) }) }()
+		go func() { got <- testkit.RecoverPanic(func() { aio.Sleep(t, 0) }) }()
 		return <-got, nil // holds the loop: t's step runs meanwhile
 	})
 	fmt.Printf("recovered: %v\n", p)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // awaitCase is one kind of await that blocks until its task is cancelled.
@@ -44,7 +44,7 @@ func blockingAwaits(l *aio.Loop) []awaitCase {
 		{"Queue.Put", func(t *aio.Task) error {
 			q := aio.NewQueue[int](1)
 			if err := q.Put(t, 1); err != nil {
-				return errors.Join(errTask, err)
+				return errors.Join(testkit.ErrTask, err)
 			}
 			return q.Put(t, 2)
 		}},
@@ -52,7 +52,7 @@ func blockingAwaits(l *aio.Loop) []awaitCase {
 		{"Semaphore.Acquire", func(t *aio.Task) error {
 			s := aio.NewSemaphore(1)
 			if err := s.Acquire(t); err != nil {
-				return errors.Join(errTask, err)
+				return errors.Join(testkit.ErrTask, err)
 			}
 			return s.Acquire(t)
 		}},
@@ -93,7 +93,7 @@ func blockingAwaits(l *aio.Loop) []awaitCase {
 // context.Canceled for a cancellation, context.DeadlineExceeded (and not
 // Canceled) for a deadline; Call returns an error that errors.Is the ctx's.
 func TestCancelEndsEveryAwait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	for _, end := range ends {
@@ -107,7 +107,7 @@ func TestCancelEndsEveryAwait(t *testing.T) {
 				ctx, v, err := callEnding(l, end.deadline, func(t *aio.Task) (int, error) {
 					got.awaitErr = tt.await(t)
 					got.ctxErr = t.Context().Err()
-					got.value = t.Context().Value(ctxKey{})
+					got.value = t.Context().Value(testkit.CtxKey{})
 					return 1, got.awaitErr
 				})
 				if v != 1 || !errors.Is(err, end.want) || !errors.Is(err, ctx.Err()) || errors.Is(err, end.notWant) {
@@ -145,7 +145,7 @@ var ends = []struct {
 // again with a longer one. It returns the context and Call's outcome.
 func callEnding[T any](l *aio.Loop, deadline bool, fn func(t *aio.Task) (T, error)) (context.Context, T, error) {
 	for d := 5 * time.Millisecond; ; d *= 2 {
-		base := context.WithValue(context.Background(), ctxKey{}, "v")
+		base := context.WithValue(context.Background(), testkit.CtxKey{}, "v")
 		ctx, cancel := context.WithCancel(base)
 		if deadline {
 			ctx, cancel = context.WithTimeout(base, d)
@@ -167,14 +167,14 @@ func callEnding[T any](l *aio.Loop, deadline bool, fn func(t *aio.Task) (T, erro
 			return fn(t)
 		})
 		cancel()
-		if ran || d > testTimeout {
+		if ran || d > testkit.Timeout {
 			return ctx, v, err
 		}
 	}
 }
 
 func TestCancelledBeforeStartNeverRuns(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	for _, end := range []struct {
@@ -218,7 +218,7 @@ func TestCancelledBeforeStartNeverRuns(t *testing.T) {
 // the context's, whatever it returns: its own error is kept alongside, and
 // so is its value.
 func TestCancelledOutcome(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	tests := []struct {
@@ -228,7 +228,7 @@ func TestCancelledOutcome(t *testing.T) {
 		wantErr []error
 	}{
 		{"returns nil", func(error) (int, error) { return 3, nil }, 3, []error{context.Canceled}},
-		{"returns own error", func(error) (int, error) { return 4, errTask }, 4, []error{context.Canceled, errTask}},
+		{"returns own error", func(error) (int, error) { return 4, testkit.ErrTask }, 4, []error{context.Canceled, testkit.ErrTask}},
 		{"returns await's error", func(err error) (int, error) { return 5, err }, 5, []error{context.Canceled}},
 	}
 	for _, tt := range tests {
@@ -254,7 +254,7 @@ func TestCancelledOutcome(t *testing.T) {
 // TestCallReturnsAfterTaskEnded checks that a cancelled Call still waits
 // for its task to end, and that the end synchronizes before Call returns.
 func TestCallReturnsAfterTaskEnded(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -279,7 +279,7 @@ func TestCallReturnsAfterTaskEnded(t *testing.T) {
 }
 
 func TestCancelReachesNextAwait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Cancelled while it runs, not awaiting: the next await sees it.
@@ -289,21 +289,21 @@ func TestCancelReachesNextAwait(t *testing.T) {
 		cancel()
 		<-ctx.Done()
 		if err := aio.Sleep(t, time.Hour); !errors.Is(err, context.Canceled) {
-			return 0, errors.Join(errTask, err)
+			return 0, errors.Join(testkit.ErrTask, err)
 		}
 		// And every await after it, at once.
 		if _, _, err := aio.Recv(t, make(chan int)); !errors.Is(err, context.Canceled) {
-			return 0, errors.Join(errTask, err)
+			return 0, errors.Join(testkit.ErrTask, err)
 		}
 		return 0, nil
 	})
-	if !errors.Is(err, context.Canceled) || errors.Is(err, errTask) {
+	if !errors.Is(err, context.Canceled) || errors.Is(err, testkit.ErrTask) {
 		t.Errorf("Call() = %v; want context.Canceled only", err)
 	}
 }
 
 func TestCancelReachesDescendants(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -341,7 +341,7 @@ func TestCancelReachesDescendants(t *testing.T) {
 }
 
 func TestCancelSparesOtherTasks(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	gate, open := aio.NewFuture[int](l)
@@ -354,14 +354,14 @@ func TestCancelSparesOtherTasks(t *testing.T) {
 		return aio.Await(t, child)
 	})
 	victim.Cancel()
-	if _, err := victim.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+	if _, err := victim.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled task: Wait() = %v; want context.Canceled", err)
 	}
 	open(8, nil)
-	if v, err := sibling.Wait(testContext(t)); v != 8 || err != nil {
+	if v, err := sibling.Wait(testkit.Context(t)); v != 8 || err != nil {
 		t.Errorf("other task: Wait() = %v, %v; want 8, nil", v, err)
 	}
-	if v, err := parent.Wait(testContext(t)); v != 8 || err != nil {
+	if v, err := parent.Wait(testkit.Context(t)); v != 8 || err != nil {
 		t.Errorf("other task's child: Wait() = %v, %v; want 8, nil", v, err)
 	}
 }
@@ -370,7 +370,7 @@ func TestCancelSparesOtherTasks(t *testing.T) {
 // the loop records ErrClosed as the cause when it cancels a task because it
 // closes (see Task.cancelCause).
 func TestTaskContextCause(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 
 	asleep := make(chan struct{})
@@ -398,7 +398,7 @@ func TestTaskContextCause(t *testing.T) {
 // rather than through an await's error: it was cancelled all the same, so
 // Call's error must be (errors.Is) the caller's ctx error.
 func TestTaskEndedByItsContext(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	watches := []struct {
@@ -451,7 +451,7 @@ func pollUntil(cond func() bool) error {
 // TestErrSeenWithoutAwait checks Task.Err's promise: a long computation
 // that does not await can poll it to learn that its task was cancelled.
 func TestErrSeenWithoutAwait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -490,7 +490,7 @@ func TestErrSeesCancelAndCloseDuringStep(t *testing.T) {
 	for _, tt := range tests {
 		for _, child := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/child=%v", tt.name, child), func(t *testing.T) {
-				leaktest.Check(t)
+				testkit.Check(t)
 				l := aio.Start()
 				defer l.Close()
 				started := make(chan struct{})
@@ -515,7 +515,7 @@ func TestErrSeesCancelAndCloseDuringStep(t *testing.T) {
 				f := aio.Spawn(context.Background(), l, body)
 				<-started
 				tt.cancel(l, f)
-				got, _ := f.Wait(testContext(t))
+				got, _ := f.Wait(testkit.Context(t))
 				if got != nil {
 					t.Error(got)
 				}

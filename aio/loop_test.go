@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestStartRunsPinnedLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	if !l.Pinned() {
@@ -27,7 +27,7 @@ func TestStartRunsPinnedLoop(t *testing.T) {
 		inLoop bool
 	}
 	got := call(t, l, func(t *aio.Task) (where, error) {
-		return where{threadID(), t.Loop().InLoop()}, nil
+		return where{testkit.ThreadID(), t.Loop().InLoop()}, nil
 	})
 	if got.tid != l.ThreadID() {
 		t.Errorf("task ran on thread %d; want ThreadID() = %d", got.tid, l.ThreadID())
@@ -41,7 +41,7 @@ func TestStartRunsPinnedLoop(t *testing.T) {
 }
 
 func TestStartUnpinned(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t, aio.Unpinned())
 
 	if l.Pinned() {
@@ -73,7 +73,7 @@ func TestOptionsRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			check := func(what string, err error) {
 				t.Helper()
 				if !errors.Is(err, aio.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
@@ -82,13 +82,13 @@ func TestOptionsRefused(t *testing.T) {
 			}
 			l := aio.NewLoop(tt.give...)
 			check("Serve()", l.Serve())
-			_, err := aio.Call(testContext(t), l, func(*aio.Task) (int, error) { return 1, nil })
+			_, err := aio.Call(testkit.Context(t), l, func(*aio.Task) (int, error) { return 1, nil })
 			check("Call()", err)
-			_, err = aio.Spawn(testContext(t), l, func(*aio.Task) (int, error) { return 1, nil }).Wait(testContext(t))
+			_, err = aio.Spawn(testkit.Context(t), l, func(*aio.Task) (int, error) { return 1, nil }).Wait(testkit.Context(t))
 			check("Spawn().Wait()", err)
 			check("Post()", l.Post(func() {}))
 			check("Close()", l.Close())
-			_, err = aio.Run(testContext(t), func(*aio.Task) (int, error) { return 1, nil }, tt.give...)
+			_, err = aio.Run(testkit.Context(t), func(*aio.Task) (int, error) { return 1, nil }, tt.give...)
 			check("Run()", err)
 		})
 	}
@@ -100,17 +100,17 @@ func TestOptionsRefused(t *testing.T) {
 }
 
 func TestNewLoopServe(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.NewLoop()
 
 	// Work posted before Serve waits for it.
-	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { return threadID(), nil })
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { return testkit.ThreadID(), nil })
 	if f.Settled() {
 		t.Fatalf("Spawn() before Serve: future settled; want pending")
 	}
 	served := make(chan error, 1)
 	go func() { served <- l.Serve() }()
-	got, err := f.Wait(testContext(t))
+	got, err := f.Wait(testkit.Context(t))
 	if err != nil {
 		t.Fatalf("Wait() = %v; want nil", err)
 	}
@@ -129,7 +129,7 @@ func TestNewLoopServe(t *testing.T) {
 }
 
 func TestServeTwice(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
@@ -141,7 +141,7 @@ func TestServeTwice(t *testing.T) {
 }
 
 func TestCloseLoopThatNeverRan(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.NewLoop()
 
 	if err := l.Close(); err != nil {
@@ -169,7 +169,7 @@ func TestCloseLoopThatNeverRan(t *testing.T) {
 }
 
 func TestCloseIsIdempotent(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	call(t, l, func(*aio.Task) (int, error) { return 0, nil })
 
@@ -186,7 +186,7 @@ func TestCloseIsIdempotent(t *testing.T) {
 }
 
 func TestClosedLoopRefusesWork(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
@@ -209,7 +209,7 @@ func TestClosedLoopRefusesWork(t *testing.T) {
 }
 
 func TestCloseCancelsAndAwaitsTasks(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 
 	const n = 5
@@ -219,7 +219,7 @@ func TestCloseCancelsAndAwaitsTasks(t *testing.T) {
 	for i := range n {
 		futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
 			started <- struct{}{}
-			err := aio.Sleep(t, testTimeout)
+			err := aio.Sleep(t, testkit.Timeout)
 			sleepErrs[i] = err
 			return i, err
 		})
@@ -248,7 +248,7 @@ func TestCloseCancelsAndAwaitsTasks(t *testing.T) {
 }
 
 func TestShutdownGivesUpAtDeadline(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 
 	// A task that blocks the loop without awaiting cannot be stopped from
@@ -278,13 +278,13 @@ func TestShutdownGivesUpAtDeadline(t *testing.T) {
 }
 
 func TestShutdownStopsLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		return 0, aio.Sleep(t, testTimeout)
+		return 0, aio.Sleep(t, testkit.Timeout)
 	})
 
-	if err := l.Shutdown(testContext(t)); err != nil {
+	if err := l.Shutdown(testkit.Context(t)); err != nil {
 		t.Fatalf("Shutdown() = %v; want nil", err)
 	}
 	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
@@ -294,7 +294,7 @@ func TestShutdownStopsLoop(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	const n = 20
@@ -307,14 +307,14 @@ func TestStats(t *testing.T) {
 			return v + i, err
 		})
 	}
-	waitFor(t, fmt.Sprintf("Stats().Tasks = %d", n), func() bool { return l.Stats().Tasks == n })
+	testkit.WaitFor(t, fmt.Sprintf("Stats().Tasks = %d", n), func() bool { return l.Stats().Tasks == n })
 	open(100, nil)
 	for i, f := range futures {
-		if v, err := f.Wait(testContext(t)); v != 100+i || err != nil {
+		if v, err := f.Wait(testkit.Context(t)); v != 100+i || err != nil {
 			t.Errorf("task %d: Wait() = %v, %v; want %d, nil", i, v, err, 100+i)
 		}
 	}
-	waitFor(t, "Stats().Tasks = 0", func() bool { return l.Stats().Tasks == 0 })
+	testkit.WaitFor(t, "Stats().Tasks = 0", func() bool { return l.Stats().Tasks == 0 })
 	// Each task ran at least twice: up to its Await, and after it.
 	if got := l.Stats().Steps - stepsBefore; got < 2*n {
 		t.Errorf("Stats().Steps grew by %d; want at least %d", got, 2*n)
@@ -322,7 +322,7 @@ func TestStats(t *testing.T) {
 }
 
 func TestLoopIdentity(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	a := startLoop(t)
 	b := startLoop(t, aio.Name("render"))
 
@@ -335,7 +335,7 @@ func TestLoopIdentity(t *testing.T) {
 	if b.Name() != "render" || b.String() != "render" {
 		t.Errorf("Name(), String() = %q, %q; want %q", b.Name(), b.String(), "render")
 	}
-	if haveThreadIDs && a.ThreadID() == b.ThreadID() {
+	if testkit.HaveThreadIDs && a.ThreadID() == b.ThreadID() {
 		t.Errorf("two pinned loops share thread %d", a.ThreadID())
 	}
 	if got := call(t, a, func(t *aio.Task) (uint64, error) { return t.Loop().ID(), nil }); got != a.ID() {
@@ -344,8 +344,8 @@ func TestLoopIdentity(t *testing.T) {
 }
 
 func TestLoggerOption(t *testing.T) {
-	leaktest.Check(t)
-	logger, _ := newLogger()
+	testkit.Check(t)
+	logger := new(testkit.LogSink).Logger()
 	l := startLoop(t, aio.Logger(logger))
 
 	if l.Logger() != logger {
@@ -357,8 +357,9 @@ func TestLoggerOption(t *testing.T) {
 }
 
 func TestSlowTaskReported(t *testing.T) {
-	leaktest.Check(t)
-	logger, logs := newLogger()
+	testkit.Check(t)
+	var logs testkit.LogSink
+	logger := logs.Logger()
 	l := startLoop(t, aio.SlowTask(1), aio.Logger(logger))
 
 	// Any step takes longer than a nanosecond: the report of the step
@@ -368,7 +369,7 @@ func TestSlowTaskReported(t *testing.T) {
 		t.SetName("sluggish")
 		return 0, aio.Sleep(t, 0)
 	})
-	waitFor(t, "a slow-step report naming the task", func() bool {
+	testkit.WaitFor(t, "a slow-step report naming the task", func() bool {
 		got := logs.String()
 		return strings.Contains(got, "sluggish") && strings.Contains(got, "aio: task")
 	})
@@ -378,7 +379,7 @@ func TestSlowTaskReported(t *testing.T) {
 // what was posted to it, and that it never serves afterwards; and that
 // closing a serving loop from outside does not discard it.
 func TestCloseNeverServed(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.NewLoop()
 
 	ran := false
@@ -389,7 +390,7 @@ func TestCloseNeverServed(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close() of a loop that never served = %v; want nil", err)
 	}
-	if _, err := f.Wait(testContext(t)); !errors.Is(err, aio.ErrClosed) {
+	if _, err := f.Wait(testkit.Context(t)); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("Wait() of work posted before Discard = %v; want ErrClosed", err)
 	}
 	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
@@ -409,7 +410,7 @@ func TestCloseNeverServed(t *testing.T) {
 // TestIdleLoopHoldsNoResult checks that once a call has returned and its
 // result is dropped, an idle loop keeps nothing of it reachable.
 func TestIdleLoopHoldsNoResult(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	type big struct{ b [1 << 20]byte }
 	collected := make(chan struct{})
@@ -417,7 +418,7 @@ func TestIdleLoopHoldsNoResult(t *testing.T) {
 		v := call(t, l, func(*aio.Task) (*big, error) { return new(big), nil })
 		runtime.AddCleanup(v, func(chan struct{}) { close(collected) }, collected)
 	}()
-	waitFor(t, "the dropped result to be collected while the loop idles", func() bool {
+	testkit.WaitFor(t, "the dropped result to be collected while the loop idles", func() bool {
 		runtime.GC()
 		select {
 		case <-collected:
@@ -435,7 +436,7 @@ func TestIdleLoopHoldsNoResult(t *testing.T) {
 func TestSlowTaskLoggerCallsRun(t *testing.T) {
 	for _, opts := range [][]aio.Option{nil, {aio.Unpinned()}} {
 		t.Run(fmt.Sprintf("%d options", len(opts)), func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			var l *aio.Loop
 			var mu sync.Mutex
 			var errs []error
@@ -446,9 +447,9 @@ func TestSlowTaskLoggerCallsRun(t *testing.T) {
 				mu.Unlock()
 			}))
 			l = startLoop(t, append(opts, aio.SlowTask(time.Millisecond), aio.Logger(logger))...)
-			watchdog(t, "a slow step whose report calls Run", func() {
+			testkit.Do(t, "a slow step whose report calls Run", func() {
 				call(t, l, func(*aio.Task) (int, error) { time.Sleep(10 * time.Millisecond); return 0, nil })
-				waitFor(t, "the report", func() bool {
+				testkit.WaitFor(t, "the report", func() bool {
 					mu.Lock()
 					defer mu.Unlock()
 					return len(errs) > 0

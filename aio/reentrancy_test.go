@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // reentrantBound bounds a re-entrant call that, refused as it should be,
@@ -69,7 +69,7 @@ func TestReentrantCallsRefused(t *testing.T) {
 	for _, lc := range loops {
 		for _, tt := range cases {
 			t.Run(lc.name+"/"+tt.name, func(t *testing.T) {
-				leaktest.Check(t)
+				testkit.Check(t)
 				l := aio.Start(lc.opts...)
 				t.Cleanup(func() {
 					// Bounded: a loop wedged by a broken refusal must not
@@ -112,7 +112,7 @@ func TestReentrantCallsRefused(t *testing.T) {
 }
 
 func TestWaitOnLoopForSettledFuture(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Nothing to wait for: no refusal, the outcome is returned.
@@ -134,7 +134,7 @@ func TestWaitOnLoopForSettledFuture(t *testing.T) {
 }
 
 func TestSpawnFromTask(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Spawn never blocks, so the loop's own tasks may use it.
@@ -147,7 +147,7 @@ func TestSpawnFromTask(t *testing.T) {
 }
 
 func TestBlockingCallsFromToThread(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// A ToThread function runs off the loop: it may block on the loop.
@@ -172,14 +172,14 @@ func TestBlockingCallsFromToThread(t *testing.T) {
 }
 
 func TestCallAcrossLoops(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	a := startLoop(t)
 	b := startLoop(t)
 
 	// A task of one loop may block on another loop (it stalls its own loop
 	// meanwhile, but nothing deadlocks).
 	got := call(t, a, func(t *aio.Task) (int, error) {
-		return aio.Call(t.Context(), b, func(*aio.Task) (int, error) { return threadID(), nil })
+		return aio.Call(t.Context(), b, func(*aio.Task) (int, error) { return testkit.ThreadID(), nil })
 	})
 	if got != b.ThreadID() {
 		t.Errorf("Call() into loop b from a task of loop a ran on thread %d; want b's, %d", got, b.ThreadID())

@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // manyTasks is how many tasks the scale tests suspend at once.
 const manyTasks = 10_000
 
 func TestManySuspendedTasksOnEvent(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	got := call(t, l, func(t *aio.Task) ([]int, error) {
@@ -44,13 +44,13 @@ func TestManySuspendedTasksOnEvent(t *testing.T) {
 			t.Fatalf("task %d: result %d; want %d", i, v, i*3)
 		}
 	}
-	waitFor(t, "every task to be freed", func() bool { return l.Stats().Tasks == 0 })
+	testkit.WaitFor(t, "every task to be freed", func() bool { return l.Stats().Tasks == 0 })
 }
 
 func TestManySuspendedTasksOnFuture(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 
 	// Spawned from outside, all await one future settled by a goroutine,
 	// and each is waited for by the test.
@@ -62,7 +62,7 @@ func TestManySuspendedTasksOnFuture(t *testing.T) {
 			return v + i, err
 		})
 	}
-	waitFor(t, "every task to be waiting", func() bool { return l.Stats().Tasks == manyTasks })
+	testkit.WaitFor(t, "every task to be waiting", func() bool { return l.Stats().Tasks == manyTasks })
 	go open(1000, nil)
 	for i, f := range futures {
 		v, err := f.Wait(ctx)
@@ -73,7 +73,7 @@ func TestManySuspendedTasksOnFuture(t *testing.T) {
 }
 
 func TestManySuspendedTasksCancelledByClose(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 
 	gate, _ := aio.NewFuture[int](l)
@@ -81,7 +81,7 @@ func TestManySuspendedTasksCancelledByClose(t *testing.T) {
 	for i := range futures {
 		futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) { return aio.Await(t, gate) })
 	}
-	waitFor(t, "every task to be waiting", func() bool { return l.Stats().Tasks == manyTasks })
+	testkit.WaitFor(t, "every task to be waiting", func() bool { return l.Stats().Tasks == manyTasks })
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
 	}
@@ -95,9 +95,9 @@ func TestManySuspendedTasksCancelledByClose(t *testing.T) {
 // TestManyCallers runs calls from many goroutines at once into one loop,
 // each incrementing a counter that only the loop touches.
 func TestManyCallers(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 
 	callers := 4 * stressProcs()
 	const calls = 200

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // count returns a generator of 0..n-1 that awaits Sleep(0) every every
@@ -45,7 +45,7 @@ func ints(n int) []int {
 // the final error.
 func drain[T any](t *testing.T, s *aio.Stream[T]) (vs []T, sizes []int, err error) {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	for {
 		b, err := s.Next(ctx)
 		if err != nil {
@@ -57,7 +57,7 @@ func drain[T any](t *testing.T, s *aio.Stream[T]) (vs []T, sizes []int, err erro
 }
 
 func TestCollect(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type result struct {
@@ -72,7 +72,7 @@ func TestCollect(t *testing.T) {
 		{"SliceSeq", aio.SliceSeq([]int{3, 1, 2}), result{[]int{3, 1, 2}, nil}},
 		{"empty", aio.SliceSeq[int](nil), result{nil, nil}},
 		{"awaits", count(5, 2, nil), result{ints(5), nil}},
-		{"error last", count(3, 1, errGen), result{ints(3), errGen}},
+		{"error last", count(3, 1, testkit.ErrGen), result{ints(3), testkit.ErrGen}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +88,7 @@ func TestCollect(t *testing.T) {
 }
 
 func TestSliceSeqStopsEarly(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	got := call(t, l, func(t *aio.Task) ([]int, error) {
@@ -105,13 +105,13 @@ func TestSliceSeqStopsEarly(t *testing.T) {
 }
 
 func TestStreamBatches(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// A generator that never awaits hands over full batches only (and the
 	// rest at its end): one hand-off per batch, not per value.
 	const n, batch = 1000, 64
-	s := aio.OpenStream(testContext(t), l, count(n, 0, nil), aio.BatchSize(batch), aio.Buffer(2))
+	s := aio.OpenStream(testkit.Context(t), l, count(n, 0, nil), aio.BatchSize(batch), aio.Buffer(2))
 	defer s.Close()
 	vs, sizes, err := drain(t, s)
 	if err != io.EOF {
@@ -128,16 +128,16 @@ func TestStreamBatches(t *testing.T) {
 	if !slices.Equal(sizes, want) {
 		t.Errorf("batch sizes = %v; want %v", sizes, want)
 	}
-	if _, err := s.Next(testContext(t)); err != io.EOF {
+	if _, err := s.Next(testkit.Context(t)); err != io.EOF {
 		t.Errorf("Next() after the end = %v; want io.EOF again", err)
 	}
 }
 
 func TestStreamDefaults(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
-	s := aio.OpenStream(testContext(t), l, count(1000, 0, nil), aio.Buffer(-1))
+	s := aio.OpenStream(testkit.Context(t), l, count(1000, 0, nil), aio.Buffer(-1))
 	defer s.Close()
 	vs, sizes, err := drain(t, s)
 	if err != io.EOF || !slices.Equal(vs, ints(1000)) {
@@ -149,7 +149,7 @@ func TestStreamDefaults(t *testing.T) {
 }
 
 func TestStreamFlushesWhenGeneratorAwaits(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// The generator yields a few values, then waits for the consumer to
@@ -168,24 +168,24 @@ func TestStreamFlushesWhenGeneratorAwaits(t *testing.T) {
 		yield(3)
 		return nil
 	}
-	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(100), aio.Buffer(4))
+	s := aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(100), aio.Buffer(4))
 	defer s.Close()
-	b, err := s.Next(testContext(t))
+	b, err := s.Next(testkit.Context(t))
 	if err != nil || !slices.Equal(b, []int{0, 1, 2}) {
 		t.Fatalf("Next() = %v, %v; want the partial batch [0 1 2]", b, err)
 	}
 	ack(0, nil)
-	b, err = s.Next(testContext(t))
+	b, err = s.Next(testkit.Context(t))
 	if err != nil || !slices.Equal(b, []int{3}) {
 		t.Errorf("Next() = %v, %v; want [3]", b, err)
 	}
-	if _, err := s.Next(testContext(t)); err != io.EOF {
+	if _, err := s.Next(testkit.Context(t)); err != io.EOF {
 		t.Errorf("Next() at the end = %v; want io.EOF", err)
 	}
 }
 
 func TestStreamBackPressure(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	const batch, buffer = 4, 2
@@ -198,13 +198,13 @@ func TestStreamBackPressure(t *testing.T) {
 			}
 		}
 	}
-	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(batch), aio.Buffer(buffer))
+	s := aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(batch), aio.Buffer(buffer))
 	defer s.Close()
 
 	// Unread, the generator stops once the buffer and its own batch are
 	// full, and stays stopped while the loop does other work.
 	full := int64(batch * (buffer + 1))
-	waitFor(t, "the generator to fill the buffer", func() bool { return produced.Load() >= full })
+	testkit.WaitFor(t, "the generator to fill the buffer", func() bool { return produced.Load() >= full })
 	for range 10 {
 		call(t, l, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, 0) })
 	}
@@ -212,11 +212,11 @@ func TestStreamBackPressure(t *testing.T) {
 		t.Fatalf("generator produced %d values with nothing read; want it held at %d", got, full)
 	}
 	// Reading a batch lets it produce one more.
-	b, err := s.Next(testContext(t))
+	b, err := s.Next(testkit.Context(t))
 	if err != nil || !slices.Equal(b, ints(batch)) {
 		t.Fatalf("Next() = %v, %v; want %v", b, err, ints(batch))
 	}
-	waitFor(t, "the generator to refill", func() bool { return produced.Load() >= full+batch })
+	testkit.WaitFor(t, "the generator to refill", func() bool { return produced.Load() >= full+batch })
 	for range 10 {
 		call(t, l, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, 0) })
 	}
@@ -239,7 +239,7 @@ func TestStreamCloseStopsGenerator(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			l := startLoop(t)
 			type cleanup struct {
 				tid     int
@@ -249,7 +249,7 @@ func TestStreamCloseStopsGenerator(t *testing.T) {
 			gen := func(t *aio.Task, yield func(int) bool) error {
 				c := &cleanup{}
 				defer func() {
-					c.tid = threadID()
+					c.tid = testkit.ThreadID()
 					done.Store(c)
 				}()
 				for tt.where(t, yield) {
@@ -257,8 +257,8 @@ func TestStreamCloseStopsGenerator(t *testing.T) {
 				c.stopped = true
 				return nil
 			}
-			s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
-			if _, err := s.Next(testContext(t)); err != nil {
+			s := aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
+			if _, err := s.Next(testkit.Context(t)); err != nil {
 				t.Fatalf("Next() = %v; want a batch", err)
 			}
 			if err := s.Close(); err != nil {
@@ -279,7 +279,7 @@ func TestStreamCloseStopsGenerator(t *testing.T) {
 }
 
 func TestStreamCtxEndsGenerator(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// OpenStream's ctx is the generator task's: ending it cancels the
@@ -294,11 +294,11 @@ func TestStreamCtxEndsGenerator(t *testing.T) {
 	}
 	s := aio.OpenStream(ctx, l, gen, aio.BatchSize(10), aio.Buffer(1))
 	defer s.Close()
-	if b, err := s.Next(testContext(t)); err != nil || !slices.Equal(b, []int{1}) {
+	if b, err := s.Next(testkit.Context(t)); err != nil || !slices.Equal(b, []int{1}) {
 		t.Fatalf("Next() = %v, %v; want [1]", b, err)
 	}
 	cancel()
-	if _, err := s.Next(testContext(t)); !errors.Is(err, context.Canceled) {
+	if _, err := s.Next(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Next() after the stream's ctx ended = %v; want context.Canceled", err)
 	}
 	if p := sleepErr.Load(); p == nil || !errors.Is(*p, context.Canceled) {
@@ -307,7 +307,7 @@ func TestStreamCtxEndsGenerator(t *testing.T) {
 }
 
 func TestStreamNextCtxBoundsOnlyTheWait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	more, send := aio.NewFuture[int](l)
@@ -319,7 +319,7 @@ func TestStreamNextCtxBoundsOnlyTheWait(t *testing.T) {
 		yield(v)
 		return nil
 	}
-	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(10), aio.Buffer(1))
+	s := aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(10), aio.Buffer(1))
 	defer s.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -327,28 +327,28 @@ func TestStreamNextCtxBoundsOnlyTheWait(t *testing.T) {
 		t.Errorf("Next(ended ctx) = %v; want context.Canceled", err)
 	}
 	send(8, nil)
-	if b, err := s.Next(testContext(t)); err != nil || !slices.Equal(b, []int{8}) {
+	if b, err := s.Next(testkit.Context(t)); err != nil || !slices.Equal(b, []int{8}) {
 		t.Errorf("Next() = %v, %v; want [8]: the generator went on", b, err)
 	}
 }
 
 func TestStreamErrorLast(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
-	s := aio.OpenStream(testContext(t), l, count(10, 3, errGen), aio.BatchSize(4), aio.Buffer(1))
+	s := aio.OpenStream(testkit.Context(t), l, count(10, 3, testkit.ErrGen), aio.BatchSize(4), aio.Buffer(1))
 	defer s.Close()
 	vs, _, err := drain(t, s)
-	if !slices.Equal(vs, ints(10)) || err != errGen {
-		t.Errorf("stream = %v, then %v; want 0..9, then %v", vs, err, errGen)
+	if !slices.Equal(vs, ints(10)) || err != testkit.ErrGen {
+		t.Errorf("stream = %v, then %v; want 0..9, then %v", vs, err, testkit.ErrGen)
 	}
-	if _, err := s.Next(testContext(t)); err != errGen {
-		t.Errorf("Next() after the error = %v; want %v again", err, errGen)
+	if _, err := s.Next(testkit.Context(t)); err != testkit.ErrGen {
+		t.Errorf("Next() after the error = %v; want %v again", err, testkit.ErrGen)
 	}
 }
 
 func TestStreamPanic(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	var panicking chan struct{}
@@ -362,11 +362,11 @@ func TestStreamPanic(t *testing.T) {
 
 	// Next hands over the values, then re-panics; Close does not again.
 	panicking = make(chan struct{})
-	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(4))
+	s := aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(1), aio.Buffer(4))
 	var vs []int
-	p := recoverPanic(func() {
+	p := testkit.RecoverPanic(func() {
 		for {
-			b, err := s.Next(testContext(t))
+			b, err := s.Next(testkit.Context(t))
 			if err != nil {
 				t.Fatalf("Next() = %v; want values, then a panic", err)
 			}
@@ -379,22 +379,22 @@ func TestStreamPanic(t *testing.T) {
 	if !slices.Equal(vs, []int{1, 2}) {
 		t.Errorf("values before the panic = %v; want [1 2]", vs)
 	}
-	if p := recoverPanic(func() { s.Close() }); p != nil {
+	if p := testkit.RecoverPanic(func() { s.Close() }); p != nil {
 		t.Errorf("Close() after Next delivered the panic panicked with %v; want nothing", p)
 	}
 
 	// Closed without reading to the end, Close re-panics.
 	panicking = make(chan struct{})
-	s = aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(4))
+	s = aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(1), aio.Buffer(4))
 	<-panicking
-	if pe := panicError(t, recoverPanic(func() { s.Close() })); pe.Value != "gen boom" {
+	if pe := panicError(t, testkit.RecoverPanic(func() { s.Close() })); pe.Value != "gen boom" {
 		t.Errorf("Close() panicked with %v; want %q", pe.Value, "gen boom")
 	}
 	checkLoopServes(t, l)
 }
 
 func TestStreamGeneratorYieldsAfterStop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// A generator that ignores yield's false and yields again is a bug:
@@ -404,20 +404,20 @@ func TestStreamGeneratorYieldsAfterStop(t *testing.T) {
 			yield(i)
 		}
 	}
-	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
-	if _, err := s.Next(testContext(t)); err != nil {
+	s := aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
+	if _, err := s.Next(testkit.Context(t)); err != nil {
 		t.Fatalf("Next() = %v; want a batch", err)
 	}
-	p := recoverPanic(func() { s.Close() })
+	p := testkit.RecoverPanic(func() { s.Close() })
 	if pe := panicError(t, p); pe.Value != "aio: Seq called yield again after yield returned false" {
 		t.Errorf("Close() panicked with %v; want the misuse panic", pe.Value)
 	}
 }
 
 func TestStreamOfClosedLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
-	s := aio.OpenStream(testContext(t), l, count(3, 0, nil))
+	s := aio.OpenStream(testkit.Context(t), l, count(3, 0, nil))
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close() = %v; want nil", err)
 	}
@@ -437,7 +437,7 @@ func TestStreamOfClosedLoop(t *testing.T) {
 // polls with Sleep(t, 0) for something only the consumer can do, hands its
 // partial batch over at the first poll rather than spinning forever.
 func TestStreamFlushesOnSleepZero(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	var consumed atomic.Bool
 	gen := func(t *aio.Task, yield func(int) bool) error {
@@ -452,10 +452,10 @@ func TestStreamFlushesOnSleepZero(t *testing.T) {
 		yield(2)
 		return nil
 	}
-	s := aio.OpenStream(testContext(t), l, gen)
+	s := aio.OpenStream(testkit.Context(t), l, gen)
 	defer s.Close()
-	watchdog(t, "the first batch", func() {
-		if b, err := s.Next(testContext(t)); err != nil || !slices.Equal(b, []int{1}) {
+	testkit.Do(t, "the first batch", func() {
+		if b, err := s.Next(testkit.Context(t)); err != nil || !slices.Equal(b, []int{1}) {
 			t.Errorf("Next() = %v, %v; want [1]", b, err)
 		}
 	})
@@ -470,15 +470,15 @@ func TestStreamFlushesOnSleepZero(t *testing.T) {
 // as values come, so BatchSize(1<<40) neither allocates up front nor kills
 // the process. It runs in a subprocess, since the failure kills it.
 func TestStreamHugeBatchSize(t *testing.T) {
-	if out, ok, child := inSubprocess(t); !child {
+	if out, ok, child := testkit.InSubprocess(t); !child {
 		if !ok || !strings.Contains(out, "--- PASS") {
 			t.Fatalf("the test failed or killed its process:\n%s", out)
 		}
 		return
 	}
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	s := aio.OpenStream(testContext(t), l, count(1000, 100, nil), aio.BatchSize(1<<40))
+	s := aio.OpenStream(testkit.Context(t), l, count(1000, 100, nil), aio.BatchSize(1<<40))
 	defer s.Close()
 	vs, _, err := drain(t, s)
 	if !slices.Equal(vs, ints(1000)) || err != io.EOF {
@@ -518,7 +518,7 @@ func TestStreamStopIsNotCancellation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			l := startLoop(t)
 			type record struct {
 				awaitErr   error
@@ -555,11 +555,11 @@ func TestStreamStopIsNotCancellation(t *testing.T) {
 				r.yieldFalse = true
 				return r.awaitErr
 			}
-			s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
-			if _, err := s.Next(testContext(t)); err != nil {
+			s := aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
+			if _, err := s.Next(testkit.Context(t)); err != nil {
 				t.Fatalf("Next() = %v", err)
 			}
-			watchdog(t, "Close", func() {
+			testkit.Do(t, "Close", func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close() = %v; want nil", err)
 				}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // TestOnClose checks the close hooks: they run when the loop closes, last
@@ -18,7 +18,7 @@ import (
 // any other task is cancelled; a removed hook does not run; the hooks'
 // errors, panics and Goexits are Close's errors and skip no other hook.
 func TestOnClose(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	var order []string
 	var tids []int
@@ -30,7 +30,7 @@ func TestOnClose(t *testing.T) {
 		return call(t, l, func(t *aio.Task) (func() bool, error) {
 			return aio.OnClose(t, func(t *aio.Task) error {
 				order = append(order, name)
-				tids = append(tids, threadID())
+				tids = append(tids, testkit.ThreadID())
 				sawCancelled = append(sawCancelled, bystander.Settled())
 				if err := aio.Sleep(t, time.Millisecond); err != nil {
 					return err // hooks may await: Close does not cancel them
@@ -53,7 +53,7 @@ func TestOnClose(t *testing.T) {
 	}
 
 	var err error
-	watchdog(t, "Close", func() { err = l.Close() })
+	testkit.Do(t, "Close", func() { err = l.Close() })
 	if want := []string{"last", "goexits", "panics", "first"}; !slices.Equal(order, want) {
 		t.Errorf("hooks ran in order %q; want %q", order, want)
 	}
@@ -66,7 +66,7 @@ func TestOnClose(t *testing.T) {
 	if !errors.Is(err, errHook) || !errors.As(err, &pe) || pe.Value != "hook boom" || !strings.Contains(err.Error(), "Goexit") {
 		t.Errorf("Close() = %v; want the hook's error, its panic and its Goexit", err)
 	}
-	if _, werr := bystander.Wait(testContext(t)); !errors.Is(werr, aio.ErrClosed) {
+	if _, werr := bystander.Wait(testkit.Context(t)); !errors.Is(werr, aio.ErrClosed) {
 		t.Errorf("the bystander task ended with %v; want ErrClosed", werr)
 	}
 }
@@ -75,7 +75,7 @@ func TestOnClose(t *testing.T) {
 // has begun to close is refused with ErrClosed, for the caller to clean up
 // itself, and that bad input is refused.
 func TestOnCloseAfterCloseBegan(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	got := make(chan error, 2)
 	call(t, l, func(t *aio.Task) (int, error) {
@@ -103,7 +103,7 @@ func TestOnCloseAfterCloseBegan(t *testing.T) {
 // while a hook awaits, the hook's await fails at once, later hooks still run
 // (cancelled), and the loop stops.
 func TestShutdownDeadlineCancelsHooks(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	var hookErrs []error
 	for range 2 {
@@ -121,7 +121,7 @@ func TestShutdownDeadlineCancelsHooks(t *testing.T) {
 	if err := l.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown() = %v; want context.DeadlineExceeded", err)
 	}
-	watchdog(t, "the loop to stop after Shutdown gave up", func() { <-l.Done() })
+	testkit.Do(t, "the loop to stop after Shutdown gave up", func() { <-l.Done() })
 	if len(hookErrs) != 2 || !errors.Is(hookErrs[0], context.Canceled) || !errors.Is(hookErrs[1], context.Canceled) {
 		t.Errorf("the hooks' awaits returned %v; want both context.Canceled", hookErrs)
 	}

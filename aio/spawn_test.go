@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // TestCallCycleBetweenLoops checks that a cycle of blocking calls between
@@ -16,14 +16,14 @@ import (
 // thread gives up when its ctx ends, instead of waiting for a task its own
 // blocked loop keeps from running; and both loops serve on.
 func TestCallCycleBetweenLoops(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	a, b := startLoop(t), startLoop(t)
 	var inner, outer error
 	innerDone := make(chan error, 1)
-	watchdog(t, "a cycle of Calls between two loops", func() {
+	testkit.Do(t, "a cycle of Calls between two loops", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		_, outer = aio.Call(testContext(t), a, func(t *aio.Task) (int, error) {
+		_, outer = aio.Call(testkit.Context(t), a, func(t *aio.Task) (int, error) {
 			return aio.Call(ctx, b, func(t *aio.Task) (int, error) {
 				_, err := aio.Call(ctx, a, func(*aio.Task) (int, error) { return 1, nil })
 				innerDone <- err

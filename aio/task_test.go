@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestGoAwait(t *testing.T) {
@@ -21,8 +21,8 @@ func TestGoAwait(t *testing.T) {
 		wantErr error
 	}{
 		{"value", func(*aio.Task) (int, error) { return 42, nil }, 42, nil},
-		{"error", func(*aio.Task) (int, error) { return 0, errTask }, 0, errTask},
-		{"value and error", func(*aio.Task) (int, error) { return 7, errTask }, 7, errTask},
+		{"error", func(*aio.Task) (int, error) { return 0, testkit.ErrTask }, 0, testkit.ErrTask},
+		{"value and error", func(*aio.Task) (int, error) { return 7, testkit.ErrTask }, 7, testkit.ErrTask},
 		{"after awaits", func(t *aio.Task) (int, error) {
 			if err := aio.Sleep(t, 0); err != nil {
 				return 0, err
@@ -31,7 +31,7 @@ func TestGoAwait(t *testing.T) {
 			return v + 1, err
 		}, 21, nil},
 	}
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +52,7 @@ func TestGoAwait(t *testing.T) {
 }
 
 func TestGoRunsChildAfterParentSuspends(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	got := call(t, l, func(t *aio.Task) ([]string, error) {
@@ -72,7 +72,7 @@ func TestGoRunsChildAfterParentSuspends(t *testing.T) {
 }
 
 func TestAwaitSettledFutureDoesNotSuspend(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	got := call(t, l, func(t *aio.Task) ([]string, error) {
@@ -87,7 +87,7 @@ func TestAwaitSettledFutureDoesNotSuspend(t *testing.T) {
 		})
 		// f has settled: awaiting it again must not let "other" run.
 		if v, err := aio.Await(t, f); v != 1 || err != nil {
-			return nil, errors.Join(errTask, err)
+			return nil, errors.Join(testkit.ErrTask, err)
 		}
 		log = append(log, "again")
 		return log, nil
@@ -98,23 +98,23 @@ func TestAwaitSettledFutureDoesNotSuspend(t *testing.T) {
 }
 
 func TestTaskContextCarriesValues(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	ctx := context.WithValue(testContext(t), ctxKey{}, "caller")
+	ctx := context.WithValue(testkit.Context(t), testkit.CtxKey{}, "caller")
 
 	type values struct{ task, child, toThread any }
 	got, err := aio.Call(ctx, l, func(t *aio.Task) (values, error) {
 		var v values
-		v.task = t.Context().Value(ctxKey{})
+		v.task = t.Context().Value(testkit.CtxKey{})
 		child, err := aio.Await(t, aio.Go(t, func(t *aio.Task) (any, error) {
-			return t.Context().Value(ctxKey{}), nil
+			return t.Context().Value(testkit.CtxKey{}), nil
 		}))
 		if err != nil {
 			return v, err
 		}
 		v.child = child
 		v.toThread, err = aio.ToThread(t, func(ctx context.Context) (any, error) {
-			return ctx.Value(ctxKey{}), nil
+			return ctx.Value(testkit.CtxKey{}), nil
 		})
 		return v, err
 	})
@@ -127,7 +127,7 @@ func TestTaskContextCarriesValues(t *testing.T) {
 }
 
 func TestTaskContextEndsWithTask(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type seen struct {
@@ -151,12 +151,12 @@ func TestTaskContextEndsWithTask(t *testing.T) {
 }
 
 func TestTaskContextDerived(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Contexts derived from a task's context end when the task is
 	// cancelled, whether their Done was asked for before or after.
-	ctx, cancel := context.WithCancel(testContext(t))
+	ctx, cancel := context.WithCancel(testkit.Context(t))
 	f := aio.Spawn(ctx, l, func(t *aio.Task) ([2]error, error) {
 		early, stop := context.WithCancel(t.Context())
 		defer stop()
@@ -164,14 +164,14 @@ func TestTaskContextDerived(t *testing.T) {
 		late, stop2 := context.WithCancel(t.Context())
 		defer stop2()
 		cancel()
-		if err := aio.Sleep(t, testTimeout); !errors.Is(err, context.Canceled) {
-			return [2]error{}, errors.Join(errTask, err)
+		if err := aio.Sleep(t, testkit.Timeout); !errors.Is(err, context.Canceled) {
+			return [2]error{}, errors.Join(testkit.ErrTask, err)
 		}
 		<-done
 		<-late.Done()
 		return [2]error{early.Err(), late.Err()}, nil
 	})
-	got, err := f.Wait(testContext(t))
+	got, err := f.Wait(testkit.Context(t))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait() = %v; want context.Canceled", err)
 	}
@@ -183,7 +183,7 @@ func TestTaskContextDerived(t *testing.T) {
 }
 
 func TestTaskIdentity(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type ident struct {
@@ -219,10 +219,10 @@ func TestTaskIdentity(t *testing.T) {
 }
 
 func TestTaskErr(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
-	ctx, cancel := context.WithCancel(testContext(t))
+	ctx, cancel := context.WithCancel(testkit.Context(t))
 	f := aio.Spawn(ctx, l, func(t *aio.Task) ([2]error, error) {
 		before := t.Err()
 		cancel()
@@ -233,7 +233,7 @@ func TestTaskErr(t *testing.T) {
 		}
 		return [2]error{before, t.Err()}, nil
 	})
-	got, err := f.Wait(testContext(t))
+	got, err := f.Wait(testkit.Context(t))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Wait() = %v; want context.Canceled", err)
 	}
@@ -243,22 +243,22 @@ func TestTaskErr(t *testing.T) {
 }
 
 func TestChildCancelledWhenParentEnds(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	child := call(t, l, func(t *aio.Task) (*aio.Future[int], error) {
 		return aio.Go(t, func(t *aio.Task) (int, error) {
-			return 5, aio.Sleep(t, testTimeout)
+			return 5, aio.Sleep(t, testkit.Timeout)
 		}), nil
 	})
-	v, err := child.Wait(testContext(t))
+	v, err := child.Wait(testkit.Context(t))
 	if v != 5 || !errors.Is(err, context.Canceled) || errors.Is(err, aio.ErrClosed) {
 		t.Errorf("child Wait() = %v, %v; want 5, context.Canceled (not ErrClosed)", v, err)
 	}
 }
 
 func TestChildOutlivesParentWithSpawn(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	gate, open := aio.NewFuture[int](l)
@@ -268,7 +268,7 @@ func TestChildOutlivesParentWithSpawn(t *testing.T) {
 		}), nil
 	})
 	open(3, nil)
-	if v, err := other.Wait(testContext(t)); v != 3 || err != nil {
+	if v, err := other.Wait(testkit.Context(t)); v != 3 || err != nil {
 		t.Errorf("Wait() of a task spawned by a task that ended = %v, %v; want 3, nil", v, err)
 	}
 }
@@ -278,7 +278,7 @@ func TestChildOutlivesParentWithSpawn(t *testing.T) {
 // code; that the task goes on awaiting once NoAwait has returned, nested
 // calls included; and that fn's own panic goes on.
 func TestNoAwait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	awaits := map[string]func(t *aio.Task){
 		"Sleep":    func(t *aio.Task) { aio.Sleep(t, time.Millisecond) },
@@ -296,7 +296,7 @@ func TestNoAwait(t *testing.T) {
 				var p any
 				aio.NoAwait(t, func() {
 					aio.NoAwait(t, func() {}) // nesting is fine
-					p = recoverPanic(func() { await(t) })
+					p = testkit.RecoverPanic(func() { await(t) })
 				})
 				if err := aio.Sleep(t, 0); err != nil {
 					return "", err
@@ -308,7 +308,7 @@ func TestNoAwait(t *testing.T) {
 			}
 		})
 	}
-	p := recoverPanic(func() {
+	p := testkit.RecoverPanic(func() {
 		call(t, l, func(t *aio.Task) (int, error) {
 			aio.NoAwait(t, func() { panic("foreign boom") })
 			return 0, nil

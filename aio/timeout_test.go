@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // TestShield checks that Shield lets cleanup await after its task was
@@ -16,9 +16,9 @@ import (
 // task's cancellation arriving meanwhile does not reach it; that the task
 // waits for it; and that its panic and Goexit go on in the task.
 func TestShield(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	ctx, cancel := context.WithCancel(context.WithValue(testContext(t), ctxKey{}, "v"))
+	ctx, cancel := context.WithCancel(context.WithValue(testkit.Context(t), testkit.CtxKey{}, "v"))
 	started := make(chan struct{})
 	type result struct {
 		before, inShield, afterGrace, outer error
@@ -33,7 +33,7 @@ func TestShield(t *testing.T) {
 		close(started)
 		r.before = aio.Sleep(t, time.Hour) // cancelled
 		r.outer = aio.Shield(t, time.Hour, func(t *aio.Task) error {
-			r.value = t.Context().Value(ctxKey{})
+			r.value = t.Context().Value(testkit.CtxKey{})
 			r.inShield = aio.Sleep(t, time.Millisecond)
 			return nil
 		})
@@ -52,7 +52,7 @@ func TestShield(t *testing.T) {
 		t.Errorf("Shield past its grace = %v; want context.DeadlineExceeded", r.afterGrace)
 	}
 
-	p := recoverPanic(func() {
+	p := testkit.RecoverPanic(func() {
 		call(t, l, func(t *aio.Task) (int, error) {
 			return 0, aio.Shield(t, time.Second, func(*aio.Task) error { panic("shield boom") })
 		})
@@ -60,11 +60,11 @@ func TestShield(t *testing.T) {
 	if pe := panicError(t, p); pe.Value != "shield boom" {
 		t.Errorf("Shield's panic reached the waiter as %v; want \"shield boom\"", pe.Value)
 	}
-	if !goexits(func() {
-		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+	if goexited, _ := testkit.Goexits(func() {
+		aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) {
 			return 0, aio.Shield(t, time.Second, func(*aio.Task) error { runtime.Goexit(); return nil })
 		})
-	}) {
+	}); !goexited {
 		t.Errorf("a Goexit in Shield did not go on in the waiter")
 	}
 	if err := call(t, l, func(t *aio.Task) (error, error) { return aio.Shield(t, time.Second, nil), nil }); !errors.Is(err, aio.ErrInvalid) {
@@ -76,7 +76,7 @@ func TestShield(t *testing.T) {
 // cancel a shield, which runs out its grace, but Shutdown's deadline does.
 func TestShieldOutlastsCloseNotShutdownDeadline(t *testing.T) {
 	for _, deadline := range []bool{false, true} {
-		leaktest.Check(t)
+		testkit.Check(t)
 		l := aio.Start()
 		inShield := make(chan struct{})
 		f := aio.Spawn(context.Background(), l, func(t *aio.Task) (error, error) {
@@ -97,7 +97,7 @@ func TestShieldOutlastsCloseNotShutdownDeadline(t *testing.T) {
 		}
 		l.Shutdown(ctx)
 		<-l.Done()
-		got, _ := f.Wait(testContext(t))
+		got, _ := f.Wait(testkit.Context(t))
 		if deadline && !errors.Is(got, context.Canceled) {
 			t.Errorf("Shutdown with a deadline: the shield's Sleep = %v; want context.Canceled", got)
 		}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // inBubble runs fn in a synctest bubble, with virtual time, on a loop made
@@ -21,7 +21,7 @@ import (
 // loop is closed before the bubble ends.
 func inBubble(t *testing.T, fn func(t *testing.T, l *aio.Loop)) {
 	t.Helper()
-	leaktest.Check(t)
+	testkit.Check(t)
 	synctest.Test(t, func(t *testing.T) {
 		l := aio.Start(aio.ParkInRuntime())
 		defer func() {
@@ -84,7 +84,7 @@ func TestSleepWakesInDeadlineOrder(t *testing.T) {
 }
 
 func TestSleepZeroYields(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	for _, d := range []time.Duration{0, -time.Second} {
@@ -127,7 +127,7 @@ func TestSleepCancelled(t *testing.T) {
 			})
 			child.Cancel()
 			if _, err := aio.Await(t, child); !errors.Is(err, context.Canceled) {
-				return errs, errors.Join(errTask, err)
+				return errs, errors.Join(testkit.ErrTask, err)
 			}
 			return errs, nil
 		})
@@ -432,7 +432,7 @@ func TestAfterFunc(t *testing.T) {
 // due, exactly one of them wins: the call runs if and only if stop returns
 // false.
 func TestAfterFuncStopRace(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	const n = 2000
 	var ran [n]atomic.Bool
@@ -456,11 +456,12 @@ func TestAfterFuncStopRace(t *testing.T) {
 // loop never runs fn; a call's panic is logged and the loop serves on; bad
 // input is refused.
 func TestAfterFuncAndClose(t *testing.T) {
-	leaktest.Check(t)
-	logger, logs := newLogger()
+	testkit.Check(t)
+	var logs testkit.LogSink
+	logger := logs.Logger()
 	l := aio.Start(aio.Logger(logger))
 	l.AfterFunc(0, func() { panic("timer boom") })
-	waitFor(t, "the call's panic to be logged", func() bool { return strings.Contains(logs.String(), "timer boom") })
+	testkit.WaitFor(t, "the call's panic to be logged", func() bool { return strings.Contains(logs.String(), "timer boom") })
 	checkLoopServes(t, l)
 	ran := make(chan struct{}, 2)
 	stop := l.AfterFunc(time.Hour, func() { ran <- struct{}{} })
@@ -478,7 +479,7 @@ func TestAfterFuncAndClose(t *testing.T) {
 		t.Errorf("a call dropped by Close, or set after it, ran")
 	default:
 	}
-	if p := recoverPanic(func() { l.AfterFunc(0, nil) }); p == nil {
+	if p := testkit.RecoverPanic(func() { l.AfterFunc(0, nil) }); p == nil {
 		t.Errorf("AfterFunc(0, nil) did not panic")
 	}
 }

@@ -10,11 +10,11 @@ import (
 	"testing"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestToThread(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type result struct {
@@ -25,21 +25,21 @@ func TestToThread(t *testing.T) {
 	got := call(t, l, func(t *aio.Task) (result, error) {
 		var r result
 		r.v, r.err = aio.ToThread(t, func(context.Context) (string, error) {
-			r.tid = threadID()
-			return "off", errTask
+			r.tid = testkit.ThreadID()
+			return "off", testkit.ErrTask
 		})
 		return r, nil
 	})
-	if got.v != "off" || got.err != errTask {
-		t.Errorf("ToThread() = %q, %v; want %q, %v", got.v, got.err, "off", errTask)
+	if got.v != "off" || got.err != testkit.ErrTask {
+		t.Errorf("ToThread() = %q, %v; want %q, %v", got.v, got.err, "off", testkit.ErrTask)
 	}
-	if haveThreadIDs && got.tid == l.ThreadID() {
+	if testkit.HaveThreadIDs && got.tid == l.ThreadID() {
 		t.Errorf("ToThread's function ran on the loop's thread %d", got.tid)
 	}
 }
 
 func TestToThreadLeavesLoopFree(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// The function blocks until another task of the loop releases it: that
@@ -65,7 +65,7 @@ func TestToThreadWorkersBound(t *testing.T) {
 		give, want int
 	}{{2, 2}, {1, 1}} {
 		t.Run(fmt.Sprintf("Workers(%d)", tt.give), func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			l := startLoop(t, aio.Workers(tt.give))
 
 			var running, most atomic.Int32
@@ -89,10 +89,10 @@ func TestToThreadWorkersBound(t *testing.T) {
 					return aio.ToThread(t, fn)
 				})
 			}
-			waitFor(t, "the workers to fill", func() bool { return running.Load() == int32(tt.want) })
+			testkit.WaitFor(t, "the workers to fill", func() bool { return running.Load() == int32(tt.want) })
 			close(gate)
 			for _, f := range futures {
-				if _, err := f.Wait(testContext(t)); err != nil {
+				if _, err := f.Wait(testkit.Context(t)); err != nil {
 					t.Errorf("Wait() = %v; want nil", err)
 				}
 			}
@@ -104,7 +104,7 @@ func TestToThreadWorkersBound(t *testing.T) {
 }
 
 func TestToThreadCancelRunning(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// The function sees the task's cancellation through its ctx, and
@@ -123,12 +123,12 @@ func TestToThreadCancelRunning(t *testing.T) {
 		v, err := aio.ToThread(t, func(ctx context.Context) (int, error) {
 			close(running)
 			<-ctx.Done()
-			return 7, errTask
+			return 7, testkit.ErrTask
 		})
 		return result{v, err}, nil
 	})
-	if got.v != 7 || got.err != errTask {
-		t.Errorf("ToThread() of a cancelled task = %v, %v; want what the function returned, 7, %v", got.v, got.err, errTask)
+	if got.v != 7 || got.err != testkit.ErrTask {
+		t.Errorf("ToThread() of a cancelled task = %v, %v; want what the function returned, 7, %v", got.v, got.err, testkit.ErrTask)
 	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Call() = %v; want context.Canceled", err)
@@ -136,7 +136,7 @@ func TestToThreadCancelRunning(t *testing.T) {
 }
 
 func TestToThreadCancelQueued(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t, aio.Workers(1))
 
 	gate := make(chan struct{})
@@ -156,13 +156,13 @@ func TestToThreadCancelQueued(t *testing.T) {
 			return 2, nil
 		})
 	})
-	waitFor(t, "the second task to queue", func() bool { return l.Stats().Tasks == 2 })
+	testkit.WaitFor(t, "the second task to queue", func() bool { return l.Stats().Tasks == 2 })
 	queued.Cancel()
-	if _, err := queued.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+	if _, err := queued.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("queued ToThread cancelled: Wait() = %v; want context.Canceled", err)
 	}
 	close(gate)
-	if v, err := first.Wait(testContext(t)); v != 1 || err != nil {
+	if v, err := first.Wait(testkit.Context(t)); v != 1 || err != nil {
 		t.Errorf("running ToThread: Wait() = %v, %v; want 1, nil", v, err)
 	}
 	// The slot is free again: another function runs.
@@ -177,14 +177,14 @@ func TestToThreadCancelQueued(t *testing.T) {
 }
 
 func TestToThreadAlreadyCancelled(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	var ran atomic.Bool
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
 		cancel()
-		aio.Sleep(t, testTimeout) // returns once the cancellation arrives
+		aio.Sleep(t, testkit.Timeout) // returns once the cancellation arrives
 		return aio.ToThread(t, func(context.Context) (int, error) {
 			ran.Store(true)
 			return 0, nil
@@ -199,7 +199,7 @@ func TestToThreadAlreadyCancelled(t *testing.T) {
 }
 
 func TestToThreadPanic(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// The panic reaches the task as a *PanicError with the function's
@@ -217,8 +217,8 @@ func TestToThreadPanic(t *testing.T) {
 		t.Fatalf("recovered %v; want a *PanicError of %q with the function's stack", got, "worker boom")
 	}
 	// Unrecovered, it goes on to the waiter; the loop serves on.
-	p := recoverPanic(func() {
-		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+	p := testkit.RecoverPanic(func() {
+		aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) {
 			return aio.ToThread(t, func(context.Context) (int, error) { panic("again") })
 		})
 	})
@@ -229,7 +229,7 @@ func TestToThreadPanic(t *testing.T) {
 }
 
 func TestCloseWaitsForToThread(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 
 	running := make(chan struct{})
@@ -262,13 +262,13 @@ func TestCloseWaitsForToThread(t *testing.T) {
 // for it, without hanging anyone or losing the pool's goroutine: with one
 // worker, later ToThread calls still run, and Close returns.
 func TestToThreadGoexit(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start(aio.Workers(1))
 	for i := range 3 {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Timeout)
 		var exited bool
-		watchdog(t, "a Call whose ToThread function calls Goexit", func() {
-			exited = goexits(func() {
+		testkit.Do(t, "a Call whose ToThread function calls Goexit", func() {
+			exited, _ = testkit.Goexits(func() {
 				aio.Call(ctx, l, func(t *aio.Task) (int, error) {
 					return aio.ToThread(t, func(context.Context) (int, error) {
 						runtime.Goexit()
@@ -288,7 +288,7 @@ func TestToThreadGoexit(t *testing.T) {
 			t.Errorf("round %d: ToThread() afterwards = %d; want 7", i, got)
 		}
 	}
-	watchdog(t, "Close", func() {
+	testkit.Do(t, "Close", func() {
 		if err := l.Close(); err != nil {
 			t.Errorf("Close() = %v; want nil", err)
 		}
