@@ -12,6 +12,8 @@ import (
 	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
+// # Every await ends with the context's error (semantics 5)
+
 // awaitCase is one kind of await that blocks until its task is cancelled.
 type awaitCase struct {
 	name  string
@@ -173,110 +175,7 @@ func callEnding[T any](l *aio.Loop, deadline bool, fn func(t *aio.Task) (T, erro
 	}
 }
 
-func TestCancelledBeforeStartNeverRuns(t *testing.T) {
-	testkit.Check(t)
-	l := startLoop(t)
-
-	for _, end := range []struct {
-		name string
-		ctx  func() context.Context
-		want error
-	}{
-		{"cancelled", func() context.Context {
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel()
-			return ctx
-		}, context.Canceled},
-		{"deadline", func() context.Context {
-			ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
-			cancel()
-			return ctx
-		}, context.DeadlineExceeded},
-	} {
-		t.Run(end.name, func(t *testing.T) {
-			ran := false
-			fn := func(*aio.Task) (int, error) { ran = true; return 1, nil }
-			if _, err := aio.Call(end.ctx(), l, fn); !errors.Is(err, end.want) {
-				t.Errorf("Call() = %v; want %v", err, end.want)
-			}
-			f := aio.Spawn(end.ctx(), l, fn)
-			if !f.Settled() {
-				t.Errorf("Spawn(ended ctx): future pending; want settled at once")
-			}
-			if _, err := f.Wait(context.Background()); !errors.Is(err, end.want) {
-				t.Errorf("Spawn().Wait() = %v; want %v", err, end.want)
-			}
-			call(t, l, func(*aio.Task) (int, error) { return 0, nil }) // the loop has looked at its inbox
-			if ran {
-				t.Errorf("a function ran although its ctx had ended before the call")
-			}
-		})
-	}
-}
-
-// TestCancelledOutcome checks that once a task is cancelled, its error is
-// the context's, whatever it returns: its own error is kept alongside, and
-// so is its value.
-func TestCancelledOutcome(t *testing.T) {
-	testkit.Check(t)
-	l := startLoop(t)
-
-	tests := []struct {
-		name    string
-		give    func(sleepErr error) (int, error)
-		want    int
-		wantErr []error
-	}{
-		{"returns nil", func(error) (int, error) { return 3, nil }, 3, []error{context.Canceled}},
-		{"returns own error", func(error) (int, error) { return 4, testkit.ErrTask }, 4, []error{context.Canceled, testkit.ErrTask}},
-		{"returns await's error", func(err error) (int, error) { return 5, err }, 5, []error{context.Canceled}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			v, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
-				cancel()
-				return tt.give(aio.Sleep(t, time.Hour))
-			})
-			if v != tt.want {
-				t.Errorf("Call() = %v; want %v", v, tt.want)
-			}
-			for _, want := range tt.wantErr {
-				if !errors.Is(err, want) {
-					t.Errorf("Call() error = %v; want it to be %v", err, want)
-				}
-			}
-		})
-	}
-}
-
-// TestCallReturnsAfterTaskEnded checks that a cancelled Call still waits
-// for its task to end, and that the end synchronizes before Call returns.
-func TestCallReturnsAfterTaskEnded(t *testing.T) {
-	testkit.Check(t)
-	l := startLoop(t)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	go func() {
-		<-started
-		cancel()
-	}()
-	ended := false // no lock: the race detector checks the ordering
-	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
-		close(started)
-		err := aio.Sleep(t, time.Hour)
-		ended = true
-		return 0, err
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Call() = %v; want context.Canceled", err)
-	}
-	if !ended {
-		t.Errorf("Call() returned before its task ended")
-	}
-}
+// # What a cancellation reaches
 
 func TestCancelReachesNextAwait(t *testing.T) {
 	testkit.Check(t)
@@ -366,86 +265,30 @@ func TestCancelSparesOtherTasks(t *testing.T) {
 	}
 }
 
-// TestTaskContextCause checks what context.Cause says of a task's context:
-// the loop records ErrClosed as the cause when it cancels a task because it
-// closes (see Task.cancelCause).
-func TestTaskContextCause(t *testing.T) {
-	testkit.Check(t)
-	l := aio.Start()
+// # Task.Err: a cancellation seen without awaiting
 
-	asleep := make(chan struct{})
-	var cause error // written by the task, read after Wait
-	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		close(asleep)
-		err := aio.Sleep(t, time.Hour)
-		cause = context.Cause(t.Context())
-		return 0, err
-	})
-	<-asleep
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
-	}
-	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Wait() = %v; want ErrClosed", err)
-	}
-	if !errors.Is(cause, aio.ErrClosed) {
-		t.Errorf("context.Cause(t.Context()) after Close = %v; want ErrClosed", cause)
-	}
-}
-
-// TestTaskEndedByItsContext checks semantics 5 for a task that ends because
-// it saw its context end (through a channel, or in a ToThread function)
-// rather than through an await's error: it was cancelled all the same, so
-// Call's error must be (errors.Is) the caller's ctx error.
-func TestTaskEndedByItsContext(t *testing.T) {
+func TestTaskErr(t *testing.T) {
 	testkit.Check(t)
 	l := startLoop(t)
 
-	watches := []struct {
-		name  string
-		watch func(t *aio.Task) error
-	}{
-		{"Recv Done", func(t *aio.Task) error {
-			_, _, err := aio.Recv(t, t.Context().Done())
-			return err
-		}},
-		{"ToThread", func(t *aio.Task) error {
-			_, err := aio.ToThread(t, func(ctx context.Context) (int, error) {
-				<-ctx.Done()
-				return 0, nil
-			})
-			return err
-		}},
-		{"poll Context().Err", func(t *aio.Task) error {
-			// A long computation that does not await: it holds the loop.
-			return pollUntil(func() bool { return t.Context().Err() != nil })
-		}},
-	}
-	for _, end := range ends {
-		for _, w := range watches {
-			t.Run(end.name+"/"+w.name, func(t *testing.T) {
-				_, _, err := callEnding(l, end.deadline, func(t *aio.Task) (int, error) {
-					return 0, w.watch(t) // nil: it saw the end, no await failed
-				})
-				if !errors.Is(err, end.want) {
-					t.Errorf("Call() of a task that ended when its context did = %v; want %v", err, end.want)
-				}
-			})
+	ctx, cancel := context.WithCancel(testkit.Context(t))
+	f := aio.Spawn(ctx, l, func(t *aio.Task) ([2]error, error) {
+		before := t.Err()
+		cancel()
+		// A task that never awaits polls Err; yielding lets the loop
+		// deliver the cancellation.
+		for t.Err() == nil {
+			aio.Sleep(t, 0)
 		}
+		return [2]error{before, t.Err()}, nil
+	})
+	got, err := f.Wait(testkit.Context(t))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait() = %v; want context.Canceled", err)
 	}
-}
-
-// pollUntil spins until cond holds, or fails after reentrantBound: for code
-// that must see a change while it holds the loop, without awaiting.
-func pollUntil(cond func() bool) error {
-	deadline := time.Now().Add(reentrantBound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return errors.New("the change never showed while the step ran")
-		}
-		runtime.Gosched()
+	if got[0] != nil || !errors.Is(got[1], context.Canceled) {
+		t.Errorf("Err() before and after cancellation = %v, %v; want nil, context.Canceled", got[0], got[1])
 	}
-	return nil
 }
 
 // TestErrSeenWithoutAwait checks Task.Err's promise: a long computation
@@ -473,6 +316,19 @@ func TestErrSeenWithoutAwait(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Call() = %v; want context.Canceled", err)
 	}
+}
+
+// pollUntil spins until cond holds, or fails after reentrantBound: for code
+// that must see a change while it holds the loop, without awaiting.
+func pollUntil(cond func() bool) error {
+	deadline := time.Now().Add(reentrantBound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return errors.New("the change never showed while the step ran")
+		}
+		runtime.Gosched()
+	}
+	return nil
 }
 
 // TestErrSeesCancelAndCloseDuringStep checks that a task that never awaits

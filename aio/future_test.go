@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -325,7 +326,8 @@ func TestFutureWaitGivingUpLosesNoPanic(t *testing.T) {
 }
 
 // TestNilFuture checks that a nil *Future behaves as one that settled with
-// ErrInvalid: nothing panics, nothing blocks.
+// ErrInvalid: nothing panics, nothing blocks, and Wait's error says what was
+// nil.
 func TestNilFuture(t *testing.T) {
 	var f *aio.Future[int]
 	select {
@@ -336,10 +338,10 @@ func TestNilFuture(t *testing.T) {
 	if !f.Settled() {
 		t.Errorf("Settled() of a nil future = false; want true")
 	}
-	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrInvalid) {
-		t.Errorf("Wait() of a nil future = %v; want ErrInvalid", err)
+	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrInvalid) || !strings.Contains(err.Error(), "nil *Future") {
+		t.Errorf("Wait() of a nil future = %v; want ErrInvalid saying %q", err, "nil *Future")
 	}
-	f.Cancel()
+	f.Cancel() // nothing to do, nothing to fail
 	if f.Loop() != nil {
 		t.Errorf("Loop() of a nil future = %v; want nil", f.Loop())
 	}
@@ -347,5 +349,13 @@ func TestNilFuture(t *testing.T) {
 	f.OnSettle(func(_ int, err error) { got = err })
 	if !errors.Is(got, aio.ErrInvalid) {
 		t.Errorf("OnSettle() of a nil future called fn with %v; want ErrInvalid, at once", got)
+	}
+}
+
+// TestFutureBadInput checks that NewFuture of a nil *Loop panics with a
+// message naming it.
+func TestFutureBadInput(t *testing.T) {
+	if p := testkit.RecoverPanic(func() { aio.NewFuture[int](nil) }); p != "aio: NewFuture called with a nil *Loop" {
+		t.Errorf("NewFuture(nil) panicked with %v; want a message naming the nil *Loop", p)
 	}
 }

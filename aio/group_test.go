@@ -170,6 +170,21 @@ func TestGroupWaitWaitsWhenCancelled(t *testing.T) {
 	}
 }
 
+func TestGroupWaitByAnotherTask(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+
+	// Group.Wait belongs to the task that made the group.
+	got := call(t, l, func(t *aio.Task) (any, error) {
+		g := aio.NewGroup(t)
+		g.Go(func(t *aio.Task) error { return aio.Sleep(t, 0) })
+		other := aio.Go(t, func(*aio.Task) (any, error) { return testkit.RecoverPanic(func() { g.Wait() }), nil })
+		p, err := aio.Await(t, other)
+		return p, errors.Join(err, g.Wait())
+	})
+	checkMisusePanic(t, "Group.Wait", got)
+}
+
 func TestGroupPanic(t *testing.T) {
 	testkit.Check(t)
 	l := startLoop(t)
@@ -227,4 +242,16 @@ func TestGroupErrorThenPanic(t *testing.T) {
 	if !strings.Contains(logs.String(), "late boom") {
 		t.Errorf("log = %q; want the later panic", logs.String())
 	}
+}
+
+func TestGroupBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	runInvalidCases(t, l, []invalidCase{
+		{name: "Group.Go nil function", inTask: func(t *aio.Task) error {
+			g := aio.NewGroup(t)
+			g.Go(nil)
+			return g.Wait()
+		}, want: "nil function"},
+	})
 }

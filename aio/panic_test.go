@@ -19,17 +19,6 @@ func panickingTask(v any) func(*aio.Task) (int, error) {
 	return func(*aio.Task) (int, error) { panic(v) }
 }
 
-// checkLoopServes fails t unless l still runs tasks, on its thread.
-func checkLoopServes(t *testing.T, l *aio.Loop) {
-	t.Helper()
-	tid := call(t, l, func(t *aio.Task) (int, error) {
-		return testkit.ThreadID(), aio.Sleep(t, 0)
-	})
-	if l.Pinned() && tid != l.ThreadID() {
-		t.Errorf("afterwards, a task ran on thread %d; want %d", tid, l.ThreadID())
-	}
-}
-
 // TestPanicRepanicsInWaiter checks semantics 4: a task's panic becomes a
 // *PanicError with its value and the task's stack, re-panicked in whoever
 // waits for the task, and the loop serves on.
@@ -398,6 +387,7 @@ func TestLoggerPanics(t *testing.T) {
 	}
 	for _, how := range []string{"panic", "Goexit"} {
 		t.Run(how, func(t *testing.T) {
+			testkit.Check(t)
 			var calls atomic.Int64
 			logger := slog.New(recordFunc(func(slog.Record) {
 				calls.Add(1)

@@ -80,7 +80,7 @@ func TestRecvCancelled(t *testing.T) {
 	l := startLoop(t)
 
 	// Cancelled while it waits: the context's error, and the helper that
-	// waited on the channel goes away (leaktest checks).
+	// waited on the channel goes away (testkit.Check checks).
 	ch := make(chan int)
 	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
 		v, _, err := aio.Recv(t, ch)

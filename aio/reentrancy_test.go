@@ -133,19 +133,6 @@ func TestWaitOnLoopForSettledFuture(t *testing.T) {
 	}
 }
 
-func TestSpawnFromTask(t *testing.T) {
-	testkit.Check(t)
-	l := startLoop(t)
-
-	// Spawn never blocks, so the loop's own tasks may use it.
-	got := call(t, l, func(t *aio.Task) (int, error) {
-		return aio.Await(t, aio.Spawn(t.Context(), t.Loop(), func(*aio.Task) (int, error) { return 11, nil }))
-	})
-	if got != 11 {
-		t.Errorf("Await(Spawn()) from a task = %d; want 11", got)
-	}
-}
-
 func TestBlockingCallsFromToThread(t *testing.T) {
 	testkit.Check(t)
 	l := startLoop(t)
@@ -168,20 +155,5 @@ func TestBlockingCallsFromToThread(t *testing.T) {
 	})
 	if want := "1 2 false"; got != want {
 		t.Errorf("Call, Wait, InLoop from ToThread = %q; want %q", got, want)
-	}
-}
-
-func TestCallAcrossLoops(t *testing.T) {
-	testkit.Check(t)
-	a := startLoop(t)
-	b := startLoop(t)
-
-	// A task of one loop may block on another loop (it stalls its own loop
-	// meanwhile, but nothing deadlocks).
-	got := call(t, a, func(t *aio.Task) (int, error) {
-		return aio.Call(t.Context(), b, func(*aio.Task) (int, error) { return testkit.ThreadID(), nil })
-	})
-	if got != b.ThreadID() {
-		t.Errorf("Call() into loop b from a task of loop a ran on thread %d; want b's, %d", got, b.ThreadID())
 	}
 }

@@ -304,6 +304,24 @@ func TestWithExitFailsDuringPanic(t *testing.T) {
 	}
 }
 
+// TestWithBadInput checks that With refuses a nil resource or body, and
+// ResourceFunc a nil enter function.
+func TestWithBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	runInvalidCases(t, l, []invalidCase{
+		{name: "With nil resource", inTask: func(t *aio.Task) error {
+			return aio.With[int](t, nil, func(int) error { return nil })
+		}, want: "nil Resource"},
+		{name: "With nil body", inTask: func(t *aio.Task) error {
+			return aio.With(t, aio.ResourceFunc(func(*aio.Task) (int, error) { return 0, nil }, nil), nil)
+		}, want: "nil body"},
+		{name: "ResourceFunc nil enter", inTask: func(t *aio.Task) error {
+			return aio.With(t, aio.ResourceFunc[int](nil, nil), func(int) error { return nil })
+		}, want: "nil enter"},
+	})
+}
+
 func TestResourceFunc(t *testing.T) {
 	testkit.Check(t)
 	l := startLoop(t)

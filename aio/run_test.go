@@ -55,6 +55,31 @@ func TestRunOptions(t *testing.T) {
 	}
 }
 
+// TestAffinityRun checks that aio.Run keeps its loop on one thread too.
+func TestAffinityRun(t *testing.T) {
+	testkit.Check(t)
+	seen := threadSet{}
+	want, err := aio.Run(testkit.Context(t), func(t *aio.Task) (int, error) {
+		seen.note()
+		g := aio.NewGroup(t)
+		for range 10 {
+			g.Go(func(t *aio.Task) error {
+				seen.note()
+				err := aio.Sleep(t, time.Millisecond)
+				seen.note()
+				return err
+			})
+		}
+		err := g.Wait()
+		seen.note()
+		return t.Loop().ThreadID(), err
+	})
+	if err != nil {
+		t.Fatalf("Run() = %v; want nil", err)
+	}
+	seen.checkOne(t, want, 22)
+}
+
 func TestRunCancelsAndAwaitsLeftovers(t *testing.T) {
 	testkit.Check(t)
 
@@ -92,7 +117,7 @@ func TestRunDrainsWorkers(t *testing.T) {
 	testkit.Check(t)
 
 	// A ToThread function still running when main returns: Run waits for
-	// it (leaktest checks that nothing is left either).
+	// it (testkit.Check checks that nothing is left either).
 	var finished atomic.Bool
 	running := make(chan struct{})
 	_, err := aio.Run(testkit.Context(t), func(t *aio.Task) (int, error) {
@@ -192,4 +217,12 @@ func TestRunGoexit(t *testing.T) {
 	}); !goexited {
 		t.Errorf("Run() returned; want it to call runtime.Goexit, as main did")
 	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	testkit.Check(t)
+	ctx := testkit.Context(t)
+	runInvalidCases(t, nil, []invalidCase{
+		{name: "Run nil function", call: func() error { _, err := aio.Run[int](ctx, nil); return err }, want: "nil function"},
+	})
 }

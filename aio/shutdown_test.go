@@ -13,6 +13,195 @@ import (
 	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
+// # Close and Shutdown
+
+func TestCloseLoopThatNeverRan(t *testing.T) {
+	testkit.Check(t)
+	l := aio.NewLoop()
+
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+	select {
+	case <-l.Done():
+	default:
+		t.Errorf("Done() not closed after Close")
+	}
+	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Serve() = %v; want ErrClosed", err)
+	}
+	ran := false
+	if _, err := aio.Call(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 0, nil }); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Call() = %v; want ErrClosed", err)
+	}
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 0, nil })
+	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
+	}
+	if ran {
+		t.Errorf("a function ran on a loop closed before it ran")
+	}
+}
+
+// TestCloseNeverServed checks that closing a loop that never served fails
+// what was posted to it, and that it never serves afterwards; and that
+// closing a serving loop from outside does not discard it.
+func TestCloseNeverServed(t *testing.T) {
+	testkit.Check(t)
+	l := aio.NewLoop()
+
+	ran := false
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 1, nil })
+	if err := l.Post(func() { ran = true }); err != nil {
+		t.Fatalf("Post() before Serve = %v; want nil", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() of a loop that never served = %v; want nil", err)
+	}
+	if _, err := f.Wait(testkit.Context(t)); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Wait() of work posted before Discard = %v; want ErrClosed", err)
+	}
+	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Serve() after Discard = %v; want ErrClosed", err)
+	}
+	if ran {
+		t.Errorf("work posted to a discarded loop ran")
+	}
+
+	select {
+	case <-l.Done():
+	default:
+		t.Errorf("Done() of a loop closed before it served is not closed")
+	}
+}
+
+func TestCloseIsIdempotent(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+	call(t, l, func(*aio.Task) (int, error) { return 0, nil })
+
+	for i := range 3 {
+		if err := l.Close(); err != nil {
+			t.Errorf("Close() #%d = %v; want nil", i+1, err)
+		}
+	}
+	select {
+	case <-l.Done():
+	default:
+		t.Errorf("Done() not closed after Close")
+	}
+}
+
+func TestClosedLoopRefusesWork(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+
+	ran := false
+	fn := func(*aio.Task) (int, error) { ran = true; return 1, nil }
+	if _, err := aio.Call(context.Background(), l, fn); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Call() = %v; want ErrClosed", err)
+	}
+	if _, err := aio.Spawn(context.Background(), l, fn).Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
+	}
+	if _, err := aio.OpenStream(context.Background(), l, aio.SliceSeq([]int{1})).Next(context.Background()); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("OpenStream().Next() = %v; want ErrClosed", err)
+	}
+	if ran {
+		t.Errorf("a function ran on a closed loop")
+	}
+}
+
+func TestCloseCancelsAndAwaitsTasks(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+
+	const n = 5
+	started := make(chan struct{}, n)
+	var sleepErrs [n]error // written by the tasks, read after Close
+	futures := make([]*aio.Future[int], n)
+	for i := range n {
+		futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+			started <- struct{}{}
+			err := aio.Sleep(t, testkit.Timeout)
+			sleepErrs[i] = err
+			return i, err
+		})
+	}
+	for range n {
+		<-started
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v; want nil", err)
+	}
+	for i, f := range futures {
+		if !f.Settled() {
+			t.Fatalf("task %d still pending after Close", i)
+		}
+		v, err := f.Wait(context.Background())
+		if v != i || !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
+			t.Errorf("task %d: Wait() = %v, %v; want %d, ErrClosed and context.Canceled", i, v, err, i)
+		}
+		if err := sleepErrs[i]; !errors.Is(err, context.Canceled) {
+			t.Errorf("task %d: Sleep() = %v; want context.Canceled", i, err)
+		}
+	}
+	if s := l.Stats(); s.Tasks != 0 {
+		t.Errorf("Stats().Tasks after Close = %d; want 0", s.Tasks)
+	}
+}
+
+func TestShutdownStopsLoop(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		return 0, aio.Sleep(t, testkit.Timeout)
+	})
+
+	if err := l.Shutdown(testkit.Context(t)); err != nil {
+		t.Fatalf("Shutdown() = %v; want nil", err)
+	}
+	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Wait() = %v; want ErrClosed", err)
+	}
+	<-l.Done()
+}
+
+func TestShutdownGivesUpAtDeadline(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+
+	// A task that blocks the loop without awaiting cannot be stopped from
+	// outside: Shutdown must give up when its ctx ends, and Close must
+	// finish the job once the task lets go.
+	blocking := make(chan struct{})
+	release := make(chan struct{})
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) {
+		close(blocking)
+		<-release
+		return 1, nil
+	})
+	<-blocking
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown(ended ctx) = %v; want context.Canceled", err)
+	}
+	close(release)
+	if err := l.Close(); err != nil {
+		t.Errorf("Close() = %v; want nil", err)
+	}
+	if v, err := f.Wait(context.Background()); v != 1 || err != nil {
+		// The task never awaited again, so it returned as it liked.
+		t.Errorf("Wait() = %v, %v; want 1, nil", v, err)
+	}
+}
+
+// # Close hooks
+
 // TestOnClose checks the close hooks: they run when the loop closes, last
 // registered first, each in a task of its own on the loop's thread, before
 // any other task is cancelled; a removed hook does not run; the hooks'
