@@ -15,159 +15,130 @@ import (
 
 // # Close and Shutdown
 
-func TestCloseLoopThatNeverRan(t *testing.T) {
-	testkit.Check(t)
-	l := aio.NewLoop()
-
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
-	}
-	select {
-	case <-l.Done():
-	default:
-		t.Errorf("Done() not closed after Close")
-	}
-	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Serve() = %v; want ErrClosed", err)
-	}
-	ran := false
-	if _, err := aio.Call(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 0, nil }); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Call() = %v; want ErrClosed", err)
-	}
-	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 0, nil })
-	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
-	}
-	if ran {
-		t.Errorf("a function ran on a loop closed before it ran")
-	}
-}
-
-// TestCloseNeverServed checks that closing a loop that never served fails
-// what was posted to it, and that it never serves afterwards; and that
-// closing a serving loop from outside does not discard it.
-func TestCloseNeverServed(t *testing.T) {
-	testkit.Check(t)
-	l := aio.NewLoop()
-
-	ran := false
-	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 1, nil })
-	if err := l.Post(func() { ran = true }); err != nil {
-		t.Fatalf("Post() before Serve = %v; want nil", err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() of a loop that never served = %v; want nil", err)
-	}
-	if _, err := f.Wait(testkit.Context(t)); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Wait() of work posted before Discard = %v; want ErrClosed", err)
-	}
-	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Serve() after Discard = %v; want ErrClosed", err)
-	}
-	if ran {
-		t.Errorf("work posted to a discarded loop ran")
-	}
-
-	select {
-	case <-l.Done():
-	default:
-		t.Errorf("Done() of a loop closed before it served is not closed")
-	}
-}
-
-func TestCloseIsIdempotent(t *testing.T) {
-	testkit.Check(t)
-	l := aio.Start()
-	call(t, l, func(*aio.Task) (int, error) { return 0, nil })
-
-	for i := range 3 {
-		if err := l.Close(); err != nil {
-			t.Errorf("Close() #%d = %v; want nil", i+1, err)
-		}
-	}
-	select {
-	case <-l.Done():
-	default:
-		t.Errorf("Done() not closed after Close")
-	}
-}
-
+// TestClosedLoopRefusesWork checks a closed loop, one that never served,
+// one closed as it starts and one that served: work posted to a loop that
+// never served fails with ErrClosed when it closes and never runs; Close
+// again returns nil; Done is closed; and Serve, Call, Spawn, OpenStream and
+// Post return ErrClosed and run nothing.
 func TestClosedLoopRefusesWork(t *testing.T) {
-	testkit.Check(t)
-	l := aio.Start()
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
-	}
-
-	ran := false
-	fn := func(*aio.Task) (int, error) { ran = true; return 1, nil }
-	if _, err := aio.Call(context.Background(), l, fn); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Call() = %v; want ErrClosed", err)
-	}
-	if _, err := aio.Spawn(context.Background(), l, fn).Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
-	}
-	if _, err := aio.OpenStream(context.Background(), l, aio.SliceSeq([]int{1})).Next(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("OpenStream().Next() = %v; want ErrClosed", err)
-	}
-	if ran {
-		t.Errorf("a function ran on a closed loop")
-	}
-}
-
-func TestCloseCancelsAndAwaitsTasks(t *testing.T) {
-	testkit.Check(t)
-	l := aio.Start()
-
-	const n = 5
-	started := make(chan struct{}, n)
-	var sleepErrs [n]error // written by the tasks, read after Close
-	futures := make([]*aio.Future[int], n)
-	for i := range n {
-		futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-			started <- struct{}{}
-			err := aio.Sleep(t, testkit.Timeout)
-			sleepErrs[i] = err
-			return i, err
+	for _, state := range []string{"never served", "started", "served"} {
+		t.Run(state, func(t *testing.T) {
+			testkit.Check(t)
+			ran := false // written by anything that wrongly runs, read after Close
+			fn := func(*aio.Task) (int, error) { ran = true; return 1, nil }
+			var l *aio.Loop
+			var before *aio.Future[int] // posted before Close to a loop that never served
+			switch state {
+			case "started":
+				l = aio.Start()
+			case "served":
+				l = aio.Start()
+				call(t, l, func(*aio.Task) (int, error) { return 0, nil })
+			default:
+				l = aio.NewLoop()
+				before = aio.Spawn(context.Background(), l, fn)
+				if err := l.Post(func() { ran = true }); err != nil {
+					t.Fatalf("Post() before Serve = %v; want nil", err)
+				}
+			}
+			for i := range 3 {
+				if err := l.Close(); err != nil {
+					t.Fatalf("Close() #%d = %v; want nil", i+1, err)
+				}
+			}
+			select {
+			case <-l.Done():
+			default:
+				t.Errorf("Done() not closed after Close")
+			}
+			if before != nil {
+				if _, err := before.Wait(testkit.Context(t)); !errors.Is(err, aio.ErrClosed) {
+					t.Errorf("Wait() of work posted before Close = %v; want ErrClosed", err)
+				}
+			}
+			if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("Serve() after Close = %v; want ErrClosed", err)
+			}
+			if _, err := aio.Call(context.Background(), l, fn); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("Call() = %v; want ErrClosed", err)
+			}
+			if _, err := aio.Spawn(context.Background(), l, fn).Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
+			}
+			if _, err := aio.OpenStream(context.Background(), l, aio.SliceSeq([]int{1})).Next(context.Background()); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("OpenStream().Next() = %v; want ErrClosed", err)
+			}
+			if err := l.Post(func() { ran = true }); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("Post() = %v; want ErrClosed", err)
+			}
+			if ran {
+				t.Errorf("a function ran on a closed loop")
+			}
 		})
 	}
-	for range n {
-		<-started
-	}
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
-	}
-	for i, f := range futures {
-		if !f.Settled() {
-			t.Fatalf("task %d still pending after Close", i)
-		}
-		v, err := f.Wait(context.Background())
-		if v != i || !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
-			t.Errorf("task %d: Wait() = %v, %v; want %d, ErrClosed and context.Canceled", i, v, err, i)
-		}
-		if err := sleepErrs[i]; !errors.Is(err, context.Canceled) {
-			t.Errorf("task %d: Sleep() = %v; want context.Canceled", i, err)
-		}
-	}
-	if s := l.Stats(); s.Tasks != 0 {
-		t.Errorf("Stats().Tasks after Close = %d; want 0", s.Tasks)
-	}
 }
 
-func TestShutdownStopsLoop(t *testing.T) {
-	testkit.Check(t)
-	l := aio.Start()
-	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		return 0, aio.Sleep(t, testkit.Timeout)
-	})
+// TestCloseCancelsAndAwaitsTasks checks that Close, and Shutdown with time
+// to spare, cancel the loop's tasks and wait for them: each task's await
+// fails with context.Canceled, its error is ErrClosed too, it keeps its
+// value; one spawned just before fails with ErrClosed; no task is left; and
+// the loop stops.
+func TestCloseCancelsAndAwaitsTasks(t *testing.T) {
+	tests := []struct {
+		name  string
+		close func(t *testing.T, l *aio.Loop) error
+	}{
+		{"Close", func(_ *testing.T, l *aio.Loop) error { return l.Close() }},
+		{"Shutdown", func(t *testing.T, l *aio.Loop) error { return l.Shutdown(testkit.Context(t)) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testkit.Check(t)
+			l := aio.Start()
 
-	if err := l.Shutdown(testkit.Context(t)); err != nil {
-		t.Fatalf("Shutdown() = %v; want nil", err)
+			const n = 5
+			started := make(chan struct{}, n)
+			var sleepErrs [n]error // written by the tasks, read after Close
+			futures := make([]*aio.Future[int], n)
+			for i := range n {
+				futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+					started <- struct{}{}
+					err := aio.Sleep(t, testkit.Timeout)
+					sleepErrs[i] = err
+					return i, err
+				})
+			}
+			for range n {
+				testkit.Await(t, started, "every task to start")
+			}
+			// Posted just before: it may not have started when the loop closes.
+			late := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+				return 0, aio.Sleep(t, testkit.Timeout)
+			})
+			if err := tt.close(t, l); err != nil {
+				t.Fatalf("%s() = %v; want nil", tt.name, err)
+			}
+			for i, f := range futures {
+				if !f.Settled() {
+					t.Fatalf("task %d still pending after %s", i, tt.name)
+				}
+				v, err := f.Wait(context.Background())
+				if v != i || !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
+					t.Errorf("task %d: Wait() = %v, %v; want %d, ErrClosed and context.Canceled", i, v, err, i)
+				}
+				if err := sleepErrs[i]; !errors.Is(err, context.Canceled) {
+					t.Errorf("task %d: Sleep() = %v; want context.Canceled", i, err)
+				}
+			}
+			if _, err := late.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("a task spawned just before %s: Wait() = %v; want ErrClosed", tt.name, err)
+			}
+			if s := l.Stats(); s.Tasks != 0 {
+				t.Errorf("Stats().Tasks after %s = %d; want 0", tt.name, s.Tasks)
+			}
+			testkit.Await(t, l.Done(), "the loop to stop")
+		})
 	}
-	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Wait() = %v; want ErrClosed", err)
-	}
-	<-l.Done()
 }
 
 func TestShutdownGivesUpAtDeadline(t *testing.T) {

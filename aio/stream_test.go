@@ -207,65 +207,13 @@ func TestStreamBackPressure(t *testing.T) {
 
 // # How a stream ends
 
-func TestStreamCloseStopsGenerator(t *testing.T) {
-	// Wherever the generator is, Close makes its yield return false or its
-	// await fail, runs its deferred cleanup on the loop, and returns after.
-	tests := []struct {
-		name  string
-		where func(t *aio.Task, yield func(int) bool) bool // reports whether to go on
-	}{
-		{"blocked in yield", func(t *aio.Task, yield func(int) bool) bool { return yield(1) }},
-		{"awaiting", func(t *aio.Task, yield func(int) bool) bool {
-			return yield(1) && aio.Sleep(t, time.Hour) == nil
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			testkit.Check(t)
-			l := startLoop(t)
-			type cleanup struct {
-				tid     int
-				stopped bool
-			}
-			var done atomic.Pointer[cleanup]
-			gen := func(t *aio.Task, yield func(int) bool) error {
-				c := &cleanup{}
-				defer func() {
-					c.tid = testkit.ThreadID()
-					done.Store(c)
-				}()
-				for tt.where(t, yield) {
-				}
-				c.stopped = true
-				return nil
-			}
-			s := aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
-			if _, err := s.Next(testkit.Context(t)); err != nil {
-				t.Fatalf("Next() = %v; want a batch", err)
-			}
-			if err := s.Close(); err != nil {
-				t.Fatalf("Close() = %v; want nil", err)
-			}
-			c := done.Load()
-			if c == nil {
-				t.Fatalf("Close() returned before the generator's cleanup ran")
-			}
-			if !c.stopped || c.tid != l.ThreadID() {
-				t.Errorf("generator stopped = %v, cleanup on thread %d; want true, the loop's %d", c.stopped, c.tid, l.ThreadID())
-			}
-			if err := s.Close(); err != nil {
-				t.Errorf("second Close() = %v; want nil", err)
-			}
-		})
-	}
-}
-
 // TestStreamStopIsNotCancellation checks that a consumer that stops the
 // stream (threadrunner.Iter's break) does not cancel the generator: its yield
 // returns false, or the await it is busy in returns ErrStopped once (a
 // ToThread function's context ending with that cause); its context stays
-// live, and its deferred cleanup awaits (Sleep, ToThread, a child task)
-// before Close returns.
+// live, and its deferred cleanup runs on the loop's thread and awaits
+// (Sleep, ToThread, a child task) before Close returns; Close again returns
+// nil.
 func TestStreamStopIsNotCancellation(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -299,11 +247,13 @@ func TestStreamStopIsNotCancellation(t *testing.T) {
 				yieldFalse bool
 				ctxErr     error // the context's error during cleanup
 				cleanup    []error
+				tid        int // the thread the cleanup ran on
 			}
 			rec := make(chan record, 1)
 			gen := func(t *aio.Task, yield func(int) bool) error {
 				var r record
 				defer func() {
+					r.tid = testkit.ThreadID()
 					r.ctxErr = t.Context().Err()
 					r.cleanup = append(r.cleanup, aio.Sleep(t, time.Millisecond))
 					_, err := aio.ToThread(t, func(ctx context.Context) (int, error) { return 0, ctx.Err() })
@@ -349,6 +299,12 @@ func TestStreamStopIsNotCancellation(t *testing.T) {
 			}
 			if !errors.Is(r.awaitErr, context.Canceled) && tt.wantErr != nil {
 				t.Errorf("the await's error %v is not context.Canceled", r.awaitErr)
+			}
+			if r.tid != l.ThreadID() {
+				t.Errorf("the generator's cleanup ran on thread %d; want the loop's, %d", r.tid, l.ThreadID())
+			}
+			if err := s.Close(); err != nil {
+				t.Errorf("second Close() = %v; want nil", err)
 			}
 			if !r.yieldFalse {
 				t.Errorf("yield never returned false")
