@@ -292,29 +292,27 @@ func TestTaskErr(t *testing.T) {
 }
 
 // TestErrSeenWithoutAwait checks Task.Err's promise: a long computation
-// that does not await can poll it to learn that its task was cancelled.
+// that does not await can poll it to learn that its task was cancelled, or
+// that its caller's deadline passed.
 func TestErrSeenWithoutAwait(t *testing.T) {
 	testkit.Check(t)
 	l := startLoop(t)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	go func() {
-		<-started
-		cancel()
-	}()
-	var pollErr, taskErr error // written by the task, read after Call
-	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
-		close(started)
-		pollErr = pollUntil(func() bool { return t.Err() != nil })
-		taskErr = t.Err()
-		return 0, nil
-	})
-	if pollErr != nil || !errors.Is(taskErr, context.Canceled) {
-		t.Errorf("polling Err() without awaiting: %v, then Err() = %v; want context.Canceled", pollErr, taskErr)
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Call() = %v; want context.Canceled", err)
+	for _, end := range ends {
+		t.Run(end.name, func(t *testing.T) {
+			var pollErr, taskErr error // written by the task, read after Call
+			_, _, err := callEnding(l, end.deadline, func(t *aio.Task) (int, error) {
+				pollErr = pollUntil(func() bool { return t.Err() != nil })
+				taskErr = t.Err()
+				return 0, nil
+			})
+			if pollErr != nil || !errors.Is(taskErr, end.want) {
+				t.Errorf("polling Err() without awaiting: %v, then Err() = %v; want %v", pollErr, taskErr, end.want)
+			}
+			if !errors.Is(err, end.want) {
+				t.Errorf("Call() = %v; want %v", err, end.want)
+			}
+		})
 	}
 }
 

@@ -127,3 +127,12 @@ func TestShutdownDeadlineLogsStuckTask(t *testing.T) {
 		}
 	}
 }
+
+func TestTasksBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	var nilCtx context.Context
+	runInvalidCases(t, l, []invalidCase{
+		{name: "Tasks nil context", call: func() error { _, err := l.Tasks(nilCtx); return err }, want: "nil context"},
+	})
+}

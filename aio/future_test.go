@@ -353,9 +353,18 @@ func TestNilFuture(t *testing.T) {
 }
 
 // TestFutureBadInput checks that NewFuture of a nil *Loop panics with a
-// message naming it.
+// message naming it, and that Wait refuses a nil context.
 func TestFutureBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
 	if p := testkit.RecoverPanic(func() { aio.NewFuture[int](nil) }); p != "aio: NewFuture called with a nil *Loop" {
 		t.Errorf("NewFuture(nil) panicked with %v; want a message naming the nil *Loop", p)
 	}
+	var nilCtx context.Context
+	runInvalidCases(t, l, []invalidCase{
+		{name: "Wait nil context", call: func() error {
+			_, err := aio.Completed(1, nil).Wait(nilCtx)
+			return err
+		}, want: "nil context"},
+	})
 }

@@ -304,8 +304,8 @@ func TestWithExitFailsDuringPanic(t *testing.T) {
 	}
 }
 
-// TestWithBadInput checks that With refuses a nil resource or body, and
-// ResourceFunc a nil enter function.
+// TestWithBadInput checks that With and Enter refuse a nil resource, With a
+// nil body, and ResourceFunc a nil enter function.
 func TestWithBadInput(t *testing.T) {
 	testkit.Check(t)
 	l := startLoop(t)
@@ -319,6 +319,10 @@ func TestWithBadInput(t *testing.T) {
 		{name: "ResourceFunc nil enter", inTask: func(t *aio.Task) error {
 			return aio.With(t, aio.ResourceFunc[int](nil, nil), func(int) error { return nil })
 		}, want: "nil enter"},
+		{name: "Enter nil resource", inTask: func(t *aio.Task) error {
+			_, _, err := aio.Enter[int](t, nil)
+			return err
+		}, want: "nil Resource"},
 	})
 }
 

@@ -171,6 +171,18 @@ func TestShutdownGivesUpAtDeadline(t *testing.T) {
 	}
 }
 
+// TestShutdownBadInput checks that Shutdown refuses a nil context, and that
+// the loop still closes afterwards.
+func TestShutdownBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	var nilCtx context.Context
+	runInvalidCases(t, l, []invalidCase{
+		{name: "Shutdown nil context", call: func() error { return l.Shutdown(nilCtx) }, want: "nil context"},
+	})
+	checkLoopServes(t, l)
+}
+
 // # Close hooks
 
 // TestOnClose checks the close hooks: they run when the loop closes, last

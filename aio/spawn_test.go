@@ -43,30 +43,28 @@ func TestChildOutlivesParentWithSpawn(t *testing.T) {
 
 // # Call
 
-// TestCallReturnsAfterTaskEnded checks that a cancelled Call still waits
-// for its task to end, and that the end synchronizes before Call returns.
+// TestCallReturnsAfterTaskEnded checks that a Call whose ctx ends still
+// waits for its task to end, and that the end synchronizes before Call
+// returns.
 func TestCallReturnsAfterTaskEnded(t *testing.T) {
 	testkit.Check(t)
 	l := startLoop(t)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	go func() {
-		<-started
-		cancel()
-	}()
-	ended := false // no lock: the race detector checks the ordering
-	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
-		close(started)
-		err := aio.Sleep(t, time.Hour)
-		ended = true
-		return 0, err
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Call() = %v; want context.Canceled", err)
-	}
-	if !ended {
-		t.Errorf("Call() returned before its task ended")
+	for _, end := range ends {
+		t.Run(end.name, func(t *testing.T) {
+			ended := false // no lock: the race detector checks the ordering
+			_, _, err := callEnding(l, end.deadline, func(t *aio.Task) (int, error) {
+				err := aio.Sleep(t, time.Hour)
+				ended = true
+				return 0, err
+			})
+			if !errors.Is(err, end.want) {
+				t.Errorf("Call() = %v; want %v", err, end.want)
+			}
+			if !ended {
+				t.Errorf("Call() returned before its task ended")
+			}
+		})
 	}
 }
 

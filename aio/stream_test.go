@@ -476,12 +476,14 @@ func TestStreamOfClosedLoop(t *testing.T) {
 	}
 }
 
-// TestStreamBadInput checks that OpenStream refuses a nil loop or Seq, and
-// that such a stream still closes cleanly.
+// TestStreamBadInput checks that OpenStream refuses a nil loop or Seq (and
+// that such a stream still closes cleanly), and that Next refuses a nil
+// context.
 func TestStreamBadInput(t *testing.T) {
 	testkit.Check(t)
 	l := startLoop(t)
 	ctx := testkit.Context(t)
+	var nilCtx context.Context
 	runInvalidCases(t, l, []invalidCase{
 		{name: "OpenStream nil loop", call: func() error {
 			_, err := aio.OpenStream(ctx, nil, aio.SliceSeq([]int{1})).Next(ctx)
@@ -491,6 +493,12 @@ func TestStreamBadInput(t *testing.T) {
 			_, err := aio.OpenStream[int](ctx, l, nil).Next(ctx)
 			return err
 		}, want: "nil Seq"},
+		{name: "Stream.Next nil context", call: func() error {
+			s := aio.OpenStream(ctx, l, aio.SliceSeq([]int{1}))
+			defer s.Close()
+			_, err := s.Next(nilCtx)
+			return err
+		}, want: "nil context"},
 	})
 	if err := aio.OpenStream[int](ctx, l, nil).Close(); err != nil {
 		t.Errorf("Close() of a stream of a nil Seq = %v; want nil", err)
