@@ -13,7 +13,7 @@
 // [WaitFor] or a [Context], bounded by [Timeout]; the time they take is never
 // what a test asserts. A test whose failure would kill the process (or that
 // shows a fatal error on purpose) runs its risky part in a child process with
-// [InSubprocess].
+// [InSubprocess], or [PassInSubprocess] when the child must pass.
 //
 // The kit does not import package testing: it takes a [TB], which *testing.T,
 // *testing.B and *testing.F satisfy, so that non-test code (the stress

@@ -40,3 +40,27 @@ func InSubprocess(t TB, env ...string) (out string, ok, child bool) {
 	b, err := cmd.CombinedOutput()
 	return string(b), err == nil, false
 }
+
+// PassInSubprocess is [InSubprocess] for a test whose child must pass: in the
+// parent it fails t, with the child's output, unless the child exited cleanly
+// and reported the test passed, and returns the output for any further
+// checks; in the child it returns child = true at once.
+//
+//	out, child := testkit.PassInSubprocess(t, "GODEBUG=panicnil=1")
+//	if !child {
+//		... further checks of out, if any ...
+//		return
+//	}
+//	... the risky part ...
+func PassInSubprocess(t TB, env ...string) (out string, child bool) {
+	t.Helper()
+	out, ok, child := InSubprocess(t, env...)
+	if !child && (!ok || !strings.Contains(out, "--- PASS: "+t.Name())) {
+		with := ""
+		if len(env) > 0 {
+			with = " with " + strings.Join(env, " ")
+		}
+		t.Fatalf("testkit: %s failed in a subprocess%s, or the subprocess died:\n%s", t.Name(), with, out)
+	}
+	return out, child
+}

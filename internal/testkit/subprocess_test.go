@@ -31,3 +31,25 @@ func TestInSubprocessReportsAFailure(t *testing.T) {
 		t.Errorf("InSubprocess() of a failing child = %q, %v; want its output and not ok", out, ok)
 	}
 }
+
+func TestPassInSubprocess(t *testing.T) {
+	out, child := testkit.PassInSubprocess(t)
+	if child {
+		fmt.Println("in the child")
+		return
+	}
+	if !contains(out, "in the child") {
+		t.Errorf("PassInSubprocess() = %q; want the child's output", out)
+	}
+}
+
+func TestPassInSubprocessReportsAFailure(t *testing.T) {
+	ft := &fakeT{name: t.Name()}
+	if _, child := testkit.PassInSubprocess(ft, "TESTKIT_TEST_VALUE=given"); child {
+		t.Error("the child fails")
+		return
+	}
+	if len(ft.fatals) != 1 || !contains(ft.fatals[0], "TestPassInSubprocessReportsAFailure failed in a subprocess with TESTKIT_TEST_VALUE=given", "the child fails") {
+		t.Errorf("PassInSubprocess() of a failing child reported %q; want one fatal error with the child's output", ft.fatals)
+	}
+}
