@@ -74,8 +74,7 @@ func TestPost(t *testing.T) {
 func TestPostFaults(t *testing.T) {
 	testkit.Check(t)
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l := startLoop(t, aio.Logger(logger))
+	l := startLoop(t, aio.Logger(logs.Logger()))
 	var ran []string // loop-owned
 	faults := []func(){
 		func() { panic("callback boom") },
@@ -165,8 +164,7 @@ func TestOnSettle(t *testing.T) {
 
 	// A panic reaches the callback and is not reported again by Close.
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l2 := aio.Start(aio.Logger(logger))
+	l2 := aio.Start(aio.Logger(logs.Logger()))
 	pf := aio.Spawn(context.Background(), l2, panickingTask("to the callback"))
 	pe := make(chan *aio.PanicError, 1)
 	pf.OnSettle(func(_ int, err error) {

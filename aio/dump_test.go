@@ -100,8 +100,7 @@ func TestTasksOfBlockedLoop(t *testing.T) {
 func TestShutdownDeadlineLogsStuckTask(t *testing.T) {
 	testkit.Check(t)
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l := aio.Start(aio.Logger(logger))
+	l := aio.Start(aio.Logger(logs.Logger()))
 	release := make(chan struct{})
 	aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
 		t.SetName("stuck")

@@ -278,8 +278,7 @@ func TestSettleAfterLoopClosed(t *testing.T) {
 // that Wait or reported by Close: never neither.
 func TestFutureWaitGivingUpLosesNoPanic(t *testing.T) {
 	testkit.Check(t)
-	logger := new(testkit.LogSink).Logger()
-	l := aio.Start(aio.Logger(logger))
+	l := aio.Start(aio.Logger(new(testkit.LogSink).Logger()))
 	n := 2000
 	if testing.Short() {
 		n = 200

@@ -219,8 +219,7 @@ func TestGroupErrorThenPanic(t *testing.T) {
 	// The first failure is what Wait reports, even if a later one is a
 	// panic; the panic is not lost for all that: Close reports it.
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l2 := aio.Start(aio.Logger(logger))
+	l2 := aio.Start(aio.Logger(logs.Logger()))
 	defer l2.Close() // if the test stops early
 	got := call(t, l2, func(t *aio.Task) (error, error) {
 		g := aio.NewGroup(t)

@@ -223,8 +223,7 @@ func TestGoexitInTaskOfClosedLoop(t *testing.T) {
 func TestUnretrievedPanic(t *testing.T) {
 	testkit.Check(t)
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l := aio.Start(aio.Logger(logger))
+	l := aio.Start(aio.Logger(logs.Logger()))
 
 	lost := aio.Spawn(context.Background(), l, panickingTask("lost"))
 	seen := aio.Spawn(context.Background(), l, panickingTask("seen"))
@@ -258,8 +257,7 @@ func TestUnretrievedPanic(t *testing.T) {
 func TestPanicInChildNobodyAwaits(t *testing.T) {
 	testkit.Check(t)
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l := aio.Start(aio.Logger(logger))
+	l := aio.Start(aio.Logger(logs.Logger()))
 
 	// The parent never awaits its child: the panic is still not lost.
 	call(t, l, func(t *aio.Task) (int, error) {
@@ -316,8 +314,7 @@ func TestPanicNilUnderPanicnil(t *testing.T) {
 	}
 	testkit.Check(t)
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l := aio.Start(aio.Logger(logger))
+	l := aio.Start(aio.Logger(logs.Logger()))
 	nilPanic := func(what string, fn func()) {
 		t.Helper()
 		var p any

@@ -286,8 +286,7 @@ func TestWithGoexitInBody(t *testing.T) {
 func TestWithExitFailsDuringPanic(t *testing.T) {
 	testkit.Check(t)
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l := startLoop(t, aio.Logger(logger))
+	l := startLoop(t, aio.Logger(logs.Logger()))
 
 	// Exit's error cannot travel with the panic: it is logged.
 	p := &probe{name: "res", exitErr: testkit.ErrExit}

@@ -17,8 +17,7 @@ import (
 func TestSlowTaskReported(t *testing.T) {
 	testkit.Check(t)
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l := startLoop(t, aio.SlowTask(1), aio.Logger(logger))
+	l := startLoop(t, aio.SlowTask(1), aio.Logger(logs.Logger()))
 
 	// Any step takes longer than a nanosecond: the report of the step
 	// after SetName names the task. It is written after the step, so

@@ -224,8 +224,7 @@ func TestAfterFuncStopRace(t *testing.T) {
 func TestAfterFuncAndClose(t *testing.T) {
 	testkit.Check(t)
 	var logs testkit.LogSink
-	logger := logs.Logger()
-	l := aio.Start(aio.Logger(logger))
+	l := aio.Start(aio.Logger(logs.Logger()))
 	l.AfterFunc(0, func() { panic("timer boom") })
 	testkit.WaitFor(t, "the call's panic to be logged", func() bool { return strings.Contains(logs.String(), "timer boom") })
 	checkLoopServes(t, l)
