@@ -24,8 +24,13 @@ func TestSelect(t *testing.T) {
 		ok  bool
 	}
 	run := func(fn func(t *aio.Task) (result, error)) result {
+		t.Helper()
 		var r result
-		testkit.Do(t, "Select", func() { r = call(t, l, fn) })
+		var err error
+		testkit.Do(t, "Select", func() { r, err = aio.Call(testkit.Context(t), l, fn) })
+		if err != nil {
+			t.Fatalf("Call() = %v; want nil", err)
+		}
 		return r
 	}
 	ch := make(chan int, 1)

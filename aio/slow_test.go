@@ -50,13 +50,17 @@ func TestSlowTaskLoggerCallsRun(t *testing.T) {
 				mu.Unlock()
 			}))
 			l = startLoop(t, append(opts, aio.SlowTask(time.Millisecond), aio.Logger(logger))...)
+			var err error
 			testkit.Do(t, "a slow step whose report calls Run", func() {
-				call(t, l, func(*aio.Task) (int, error) { time.Sleep(10 * time.Millisecond); return 0, nil })
-				testkit.WaitFor(t, "the report", func() bool {
-					mu.Lock()
-					defer mu.Unlock()
-					return len(errs) > 0
-				})
+				_, err = aio.Call(testkit.Context(t), l, func(*aio.Task) (int, error) { time.Sleep(10 * time.Millisecond); return 0, nil })
+			})
+			if err != nil {
+				t.Fatalf("Call() = %v; want nil", err)
+			}
+			testkit.WaitFor(t, "the report", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(errs) > 0
 			})
 			checkLoopServes(t, l)
 			mu.Lock()
