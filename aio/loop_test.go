@@ -405,7 +405,7 @@ func TestUnpinnedRunsOneStepAtATime(t *testing.T) {
 func TestIdleLoopHoldsNoResult(t *testing.T) {
 	testkit.Check(t)
 	l := startLoop(t)
-	type big struct{ b [1 << 20]byte }
+	type big struct{ _ [1 << 20]byte } // large: allocated, and collected, on its own
 	collected := make(chan struct{})
 	func() {
 		v := call(t, l, func(*aio.Task) (*big, error) { return new(big), nil })
