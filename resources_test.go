@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -1294,13 +1292,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // GODEBUG=panicnil=1, where recover returns nil, is neither swallowed nor
 // taken for a Goexit: Exit sees a *aio.PanicError and the panic goes on.
 func TestWithBodyPanicNil(t *testing.T) {
-	if os.Getenv("THREADRUNNER_TEST_CHILD") != t.Name() {
-		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
-		cmd.Env = append(os.Environ(), "THREADRUNNER_TEST_CHILD="+t.Name(), "GODEBUG=panicnil=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS") {
-			t.Fatalf("the test failed under GODEBUG=panicnil=1: %v\n%s", err, out)
-		}
+	if _, child := testkit.PassInSubprocess(t, "GODEBUG=panicnil=1"); !child {
 		return
 	}
 	testkit.Check(t)

@@ -56,16 +56,13 @@ func runBadCases(t *testing.T, tests []badCase, setup func(t *testing.T) *thread
 				leaked []string
 			)
 			ctx := testkit.Context(t)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
+			testkit.Do(t, tt.name, func() {
 				before := testkit.Snapshot()
 				p = testkit.RecoverPanic(func() { err = tt.call(ctx, r, &ran) })
 				if tt.startsNothing {
 					leaked = testkit.Leaked(before) // the calling goroutine is left out
 				}
-			}()
-			testkit.Await(t, done, tt.name)
+			})
 			if p != nil {
 				t.Fatalf("%s panicked with %v; want the error %v", tt.name, p, tt.want)
 			}

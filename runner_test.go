@@ -762,26 +762,9 @@ func TestShutdownNilContext(t *testing.T) {
 	runBadCases(t, tests, func(t *testing.T) *threadrunner.Runner {
 		r := threadrunner.New()
 		servesOn(t, r)
-		t.Cleanup(func() {
-			select {
-			case <-closeInBackground(r):
-			case <-time.After(testkit.Timeout):
-				t.Errorf("Close() hung")
-			}
-		})
+		t.Cleanup(func() { testkit.Do(t, "Close", func() { r.Close() }) })
 		return r
 	}, false)
-}
-
-// closeInBackground closes r in the background; the channel is closed when
-// Close returns.
-func closeInBackground(r *threadrunner.Runner) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.Close()
-	}()
-	return done
 }
 
 // # Calls a runner refuses

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // TestPost checks that posted callbacks run on the loop's thread, in order of
@@ -21,7 +21,7 @@ import (
 func TestPost(t *testing.T) {
 	for _, opts := range [][]aio.Option{nil, {aio.Unpinned()}} {
 		t.Run(fmt.Sprintf("%d options", len(opts)), func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			l := startLoop(t, opts...)
 			const posters, each = 8, 500
 			var got [posters][]int // loop-owned
@@ -32,7 +32,7 @@ func TestPost(t *testing.T) {
 					for i := range each {
 						if err := l.Post(func() {
 							got[p] = append(got[p], i)
-							tids[threadID()] = true
+							tids[testkit.ThreadID()] = true
 						}); err != nil {
 							t.Errorf("Post() = %v", err)
 							return
@@ -72,9 +72,9 @@ func TestPost(t *testing.T) {
 // logged with what happened, that the callbacks after it still run, in
 // order, and that the loop serves on.
 func TestPostFaults(t *testing.T) {
-	leaktest.Check(t)
-	logger, logs := newLogger()
-	l := startLoop(t, aio.Logger(logger))
+	testkit.Check(t)
+	var logs testkit.LogSink
+	l := startLoop(t, aio.Logger(logs.Logger()))
 	var ran []string // loop-owned
 	faults := []func(){
 		func() { panic("callback boom") },
@@ -89,7 +89,7 @@ func TestPostFaults(t *testing.T) {
 	if want := []string{"after 0", "after 1", "after 2"}; !slices.Equal(ran, want) {
 		t.Errorf("callbacks after the faulty ones ran as %q; want %q", ran, want)
 	}
-	waitFor(t, "the faults to be logged", func() bool {
+	testkit.WaitFor(t, "the faults to be logged", func() bool {
 		got := logs.String()
 		return strings.Count(got, "callback panicked") == 2 && strings.Contains(got, "callback called runtime.Goexit")
 	})
@@ -102,7 +102,7 @@ func TestPostFaults(t *testing.T) {
 // before Close began run before the loop stops; Post after that returns
 // ErrClosed and the callback never runs.
 func TestPostAndClose(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	gate := make(chan struct{})
 	l.Post(func() { <-gate }) // holds the loop, so the next ones queue up
@@ -115,7 +115,7 @@ func TestPostAndClose(t *testing.T) {
 	}
 	closed := make(chan error, 1)
 	go func() { closed <- l.Close() }()
-	waitFor(t, "Close to begin", func() bool { return errors.Is(l.Post(func() {}), aio.ErrClosed) })
+	testkit.WaitFor(t, "Close to begin", func() bool { return errors.Is(l.Post(func() {}), aio.ErrClosed) })
 	if err := l.Post(func() { ran += 1000 }); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("Post() once Close began = %v; want ErrClosed", err)
 	}
@@ -133,22 +133,22 @@ func TestPostAndClose(t *testing.T) {
 // the panic as a *PanicError, which then counts as retrieved; at once for a
 // settled future; and with no task held while the future is pending.
 func TestOnSettle(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	f, settle := aio.NewFuture[int](l)
 	var got []string // loop-owned
 	done := make(chan struct{})
 	for i := range 3 {
 		f.OnSettle(func(v int, err error) {
-			got = append(got, fmt.Sprintf("%d:%d %v %v", i, v, err, threadID() == l.ThreadID()))
+			got = append(got, fmt.Sprintf("%d:%d %v %v", i, v, err, testkit.ThreadID() == l.ThreadID()))
 			if i == 2 {
 				close(done)
 			}
 		})
 	}
 	call(t, l, func(*aio.Task) (int, error) { return 0, nil })
-	waitFor(t, "no task live while OnSettle waits", func() bool { return l.Stats().Tasks == 0 })
-	settle(7, errTask)
+	testkit.WaitFor(t, "no task live while OnSettle waits", func() bool { return l.Stats().Tasks == 0 })
+	settle(7, testkit.ErrTask)
 	<-done
 	want := []string{"0:7 task failed true", "1:7 task failed true", "2:7 task failed true"}
 	if !slices.Equal(got, want) {
@@ -163,8 +163,8 @@ func TestOnSettle(t *testing.T) {
 	}
 
 	// A panic reaches the callback and is not reported again by Close.
-	logger, logs := newLogger()
-	l2 := aio.Start(aio.Logger(logger))
+	var logs testkit.LogSink
+	l2 := aio.Start(aio.Logger(logs.Logger()))
 	pf := aio.Spawn(context.Background(), l2, panickingTask("to the callback"))
 	pe := make(chan *aio.PanicError, 1)
 	pf.OnSettle(func(_ int, err error) {
@@ -186,7 +186,7 @@ func TestOnSettle(t *testing.T) {
 	if now != "3 <nil>" {
 		t.Errorf("OnSettle of a Completed future: %q; want it called at once with 3, nil", now)
 	}
-	if p := recoverPanic(func() { f.OnSettle(nil) }); p == nil {
+	if p := testkit.RecoverPanic(func() { f.OnSettle(nil) }); p == nil {
 		t.Errorf("OnSettle(nil) did not panic")
 	}
 }
@@ -194,7 +194,7 @@ func TestOnSettle(t *testing.T) {
 // TestOnSettleLoopStopsFirst checks the documented rule: a callback whose
 // future has not settled when its loop stops is never called.
 func TestOnSettleLoopStopsFirst(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	f, settle := aio.NewFuture[int](l)
 	called := make(chan struct{}, 1)

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
+
+// # Every await ends with the context's error (semantics 5)
 
 // awaitCase is one kind of await that blocks until its task is cancelled.
 type awaitCase struct {
@@ -44,7 +46,7 @@ func blockingAwaits(l *aio.Loop) []awaitCase {
 		{"Queue.Put", func(t *aio.Task) error {
 			q := aio.NewQueue[int](1)
 			if err := q.Put(t, 1); err != nil {
-				return errors.Join(errTask, err)
+				return errors.Join(testkit.ErrTask, err)
 			}
 			return q.Put(t, 2)
 		}},
@@ -52,7 +54,7 @@ func blockingAwaits(l *aio.Loop) []awaitCase {
 		{"Semaphore.Acquire", func(t *aio.Task) error {
 			s := aio.NewSemaphore(1)
 			if err := s.Acquire(t); err != nil {
-				return errors.Join(errTask, err)
+				return errors.Join(testkit.ErrTask, err)
 			}
 			return s.Acquire(t)
 		}},
@@ -93,7 +95,7 @@ func blockingAwaits(l *aio.Loop) []awaitCase {
 // context.Canceled for a cancellation, context.DeadlineExceeded (and not
 // Canceled) for a deadline; Call returns an error that errors.Is the ctx's.
 func TestCancelEndsEveryAwait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	for _, end := range ends {
@@ -107,7 +109,7 @@ func TestCancelEndsEveryAwait(t *testing.T) {
 				ctx, v, err := callEnding(l, end.deadline, func(t *aio.Task) (int, error) {
 					got.awaitErr = tt.await(t)
 					got.ctxErr = t.Context().Err()
-					got.value = t.Context().Value(ctxKey{})
+					got.value = t.Context().Value(testkit.CtxKey{})
 					return 1, got.awaitErr
 				})
 				if v != 1 || !errors.Is(err, end.want) || !errors.Is(err, ctx.Err()) || errors.Is(err, end.notWant) {
@@ -145,7 +147,7 @@ var ends = []struct {
 // again with a longer one. It returns the context and Call's outcome.
 func callEnding[T any](l *aio.Loop, deadline bool, fn func(t *aio.Task) (T, error)) (context.Context, T, error) {
 	for d := 5 * time.Millisecond; ; d *= 2 {
-		base := context.WithValue(context.Background(), ctxKey{}, "v")
+		base := context.WithValue(context.Background(), testkit.CtxKey{}, "v")
 		ctx, cancel := context.WithCancel(base)
 		if deadline {
 			ctx, cancel = context.WithTimeout(base, d)
@@ -167,119 +169,16 @@ func callEnding[T any](l *aio.Loop, deadline bool, fn func(t *aio.Task) (T, erro
 			return fn(t)
 		})
 		cancel()
-		if ran || d > testTimeout {
+		if ran || d > testkit.Timeout {
 			return ctx, v, err
 		}
 	}
 }
 
-func TestCancelledBeforeStartNeverRuns(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	for _, end := range []struct {
-		name string
-		ctx  func() context.Context
-		want error
-	}{
-		{"cancelled", func() context.Context {
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel()
-			return ctx
-		}, context.Canceled},
-		{"deadline", func() context.Context {
-			ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
-			cancel()
-			return ctx
-		}, context.DeadlineExceeded},
-	} {
-		t.Run(end.name, func(t *testing.T) {
-			ran := false
-			fn := func(*aio.Task) (int, error) { ran = true; return 1, nil }
-			if _, err := aio.Call(end.ctx(), l, fn); !errors.Is(err, end.want) {
-				t.Errorf("Call() = %v; want %v", err, end.want)
-			}
-			f := aio.Spawn(end.ctx(), l, fn)
-			if !f.Settled() {
-				t.Errorf("Spawn(ended ctx): future pending; want settled at once")
-			}
-			if _, err := f.Wait(context.Background()); !errors.Is(err, end.want) {
-				t.Errorf("Spawn().Wait() = %v; want %v", err, end.want)
-			}
-			call(t, l, func(*aio.Task) (int, error) { return 0, nil }) // the loop has looked at its inbox
-			if ran {
-				t.Errorf("a function ran although its ctx had ended before the call")
-			}
-		})
-	}
-}
-
-// TestCancelledOutcome checks that once a task is cancelled, its error is
-// the context's, whatever it returns: its own error is kept alongside, and
-// so is its value.
-func TestCancelledOutcome(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	tests := []struct {
-		name    string
-		give    func(sleepErr error) (int, error)
-		want    int
-		wantErr []error
-	}{
-		{"returns nil", func(error) (int, error) { return 3, nil }, 3, []error{context.Canceled}},
-		{"returns own error", func(error) (int, error) { return 4, errTask }, 4, []error{context.Canceled, errTask}},
-		{"returns await's error", func(err error) (int, error) { return 5, err }, 5, []error{context.Canceled}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			v, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
-				cancel()
-				return tt.give(aio.Sleep(t, time.Hour))
-			})
-			if v != tt.want {
-				t.Errorf("Call() = %v; want %v", v, tt.want)
-			}
-			for _, want := range tt.wantErr {
-				if !errors.Is(err, want) {
-					t.Errorf("Call() error = %v; want it to be %v", err, want)
-				}
-			}
-		})
-	}
-}
-
-// TestCallReturnsAfterTaskEnded checks that a cancelled Call still waits
-// for its task to end, and that the end synchronizes before Call returns.
-func TestCallReturnsAfterTaskEnded(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	go func() {
-		<-started
-		cancel()
-	}()
-	ended := false // no lock: the race detector checks the ordering
-	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
-		close(started)
-		err := aio.Sleep(t, time.Hour)
-		ended = true
-		return 0, err
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Call() = %v; want context.Canceled", err)
-	}
-	if !ended {
-		t.Errorf("Call() returned before its task ended")
-	}
-}
+// # What a cancellation reaches
 
 func TestCancelReachesNextAwait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Cancelled while it runs, not awaiting: the next await sees it.
@@ -289,21 +188,21 @@ func TestCancelReachesNextAwait(t *testing.T) {
 		cancel()
 		<-ctx.Done()
 		if err := aio.Sleep(t, time.Hour); !errors.Is(err, context.Canceled) {
-			return 0, errors.Join(errTask, err)
+			return 0, errors.Join(testkit.ErrTask, err)
 		}
 		// And every await after it, at once.
 		if _, _, err := aio.Recv(t, make(chan int)); !errors.Is(err, context.Canceled) {
-			return 0, errors.Join(errTask, err)
+			return 0, errors.Join(testkit.ErrTask, err)
 		}
 		return 0, nil
 	})
-	if !errors.Is(err, context.Canceled) || errors.Is(err, errTask) {
+	if !errors.Is(err, context.Canceled) || errors.Is(err, testkit.ErrTask) {
 		t.Errorf("Call() = %v; want context.Canceled only", err)
 	}
 }
 
 func TestCancelReachesDescendants(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -341,7 +240,7 @@ func TestCancelReachesDescendants(t *testing.T) {
 }
 
 func TestCancelSparesOtherTasks(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	gate, open := aio.NewFuture[int](l)
@@ -354,84 +253,66 @@ func TestCancelSparesOtherTasks(t *testing.T) {
 		return aio.Await(t, child)
 	})
 	victim.Cancel()
-	if _, err := victim.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+	if _, err := victim.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled task: Wait() = %v; want context.Canceled", err)
 	}
 	open(8, nil)
-	if v, err := sibling.Wait(testContext(t)); v != 8 || err != nil {
+	if v, err := sibling.Wait(testkit.Context(t)); v != 8 || err != nil {
 		t.Errorf("other task: Wait() = %v, %v; want 8, nil", v, err)
 	}
-	if v, err := parent.Wait(testContext(t)); v != 8 || err != nil {
+	if v, err := parent.Wait(testkit.Context(t)); v != 8 || err != nil {
 		t.Errorf("other task's child: Wait() = %v, %v; want 8, nil", v, err)
 	}
 }
 
-// TestTaskContextCause checks what context.Cause says of a task's context:
-// the loop records ErrClosed as the cause when it cancels a task because it
-// closes (see Task.cancelCause).
-func TestTaskContextCause(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.Start()
+// # Task.Err: a cancellation seen without awaiting
 
-	asleep := make(chan struct{})
-	var cause error // written by the task, read after Wait
-	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		close(asleep)
-		err := aio.Sleep(t, time.Hour)
-		cause = context.Cause(t.Context())
-		return 0, err
+func TestTaskErr(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+
+	ctx, cancel := context.WithCancel(testkit.Context(t))
+	f := aio.Spawn(ctx, l, func(t *aio.Task) ([2]error, error) {
+		before := t.Err()
+		cancel()
+		// A task that never awaits polls Err; yielding lets the loop
+		// deliver the cancellation.
+		for t.Err() == nil {
+			aio.Sleep(t, 0)
+		}
+		return [2]error{before, t.Err()}, nil
 	})
-	<-asleep
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
+	got, err := f.Wait(testkit.Context(t))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait() = %v; want context.Canceled", err)
 	}
-	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Wait() = %v; want ErrClosed", err)
-	}
-	if !errors.Is(cause, aio.ErrClosed) {
-		t.Errorf("context.Cause(t.Context()) after Close = %v; want ErrClosed", cause)
+	if got[0] != nil || !errors.Is(got[1], context.Canceled) {
+		t.Errorf("Err() before and after cancellation = %v, %v; want nil, context.Canceled", got[0], got[1])
 	}
 }
 
-// TestTaskEndedByItsContext checks semantics 5 for a task that ends because
-// it saw its context end (through a channel, or in a ToThread function)
-// rather than through an await's error: it was cancelled all the same, so
-// Call's error must be (errors.Is) the caller's ctx error.
-func TestTaskEndedByItsContext(t *testing.T) {
-	leaktest.Check(t)
+// TestErrSeenWithoutAwait checks Task.Err's promise: a long computation
+// that does not await can poll it to learn that its task was cancelled, or
+// that its caller's deadline passed.
+func TestErrSeenWithoutAwait(t *testing.T) {
+	testkit.Check(t)
 	l := startLoop(t)
 
-	watches := []struct {
-		name  string
-		watch func(t *aio.Task) error
-	}{
-		{"Recv Done", func(t *aio.Task) error {
-			_, _, err := aio.Recv(t, t.Context().Done())
-			return err
-		}},
-		{"ToThread", func(t *aio.Task) error {
-			_, err := aio.ToThread(t, func(ctx context.Context) (int, error) {
-				<-ctx.Done()
+	for _, end := range ends {
+		t.Run(end.name, func(t *testing.T) {
+			var pollErr, taskErr error // written by the task, read after Call
+			_, _, err := callEnding(l, end.deadline, func(t *aio.Task) (int, error) {
+				pollErr = pollUntil(func() bool { return t.Err() != nil })
+				taskErr = t.Err()
 				return 0, nil
 			})
-			return err
-		}},
-		{"poll Context().Err", func(t *aio.Task) error {
-			// A long computation that does not await: it holds the loop.
-			return pollUntil(func() bool { return t.Context().Err() != nil })
-		}},
-	}
-	for _, end := range ends {
-		for _, w := range watches {
-			t.Run(end.name+"/"+w.name, func(t *testing.T) {
-				_, _, err := callEnding(l, end.deadline, func(t *aio.Task) (int, error) {
-					return 0, w.watch(t) // nil: it saw the end, no await failed
-				})
-				if !errors.Is(err, end.want) {
-					t.Errorf("Call() of a task that ended when its context did = %v; want %v", err, end.want)
-				}
-			})
-		}
+			if pollErr != nil || !errors.Is(taskErr, end.want) {
+				t.Errorf("polling Err() without awaiting: %v, then Err() = %v; want %v", pollErr, taskErr, end.want)
+			}
+			if !errors.Is(err, end.want) {
+				t.Errorf("Call() = %v; want %v", err, end.want)
+			}
+		})
 	}
 }
 
@@ -446,33 +327,6 @@ func pollUntil(cond func() bool) error {
 		runtime.Gosched()
 	}
 	return nil
-}
-
-// TestErrSeenWithoutAwait checks Task.Err's promise: a long computation
-// that does not await can poll it to learn that its task was cancelled.
-func TestErrSeenWithoutAwait(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	go func() {
-		<-started
-		cancel()
-	}()
-	var pollErr, taskErr error // written by the task, read after Call
-	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
-		close(started)
-		pollErr = pollUntil(func() bool { return t.Err() != nil })
-		taskErr = t.Err()
-		return 0, nil
-	})
-	if pollErr != nil || !errors.Is(taskErr, context.Canceled) {
-		t.Errorf("polling Err() without awaiting: %v, then Err() = %v; want context.Canceled", pollErr, taskErr)
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Call() = %v; want context.Canceled", err)
-	}
 }
 
 // TestErrSeesCancelAndCloseDuringStep checks that a task that never awaits
@@ -490,7 +344,7 @@ func TestErrSeesCancelAndCloseDuringStep(t *testing.T) {
 	for _, tt := range tests {
 		for _, child := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/child=%v", tt.name, child), func(t *testing.T) {
-				leaktest.Check(t)
+				testkit.Check(t)
 				l := aio.Start()
 				defer l.Close()
 				started := make(chan struct{})
@@ -515,7 +369,7 @@ func TestErrSeesCancelAndCloseDuringStep(t *testing.T) {
 				f := aio.Spawn(context.Background(), l, body)
 				<-started
 				tt.cancel(l, f)
-				got, _ := f.Wait(testContext(t))
+				got, _ := f.Wait(testkit.Context(t))
 				if got != nil {
 					t.Error(got)
 				}

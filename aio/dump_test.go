@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // napper sleeps until released, so that it shows in a dump in its Sleep.
@@ -22,7 +22,7 @@ func napper(t *aio.Task) (int, error) {
 // ToThread function with that function's stack, and one awaiting a child;
 // and that the text dump says the same.
 func TestTasksDump(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	before := time.Now()
 	nap := aio.Spawn(context.Background(), l, napper)
@@ -33,11 +33,11 @@ func TestTasksDump(t *testing.T) {
 		return aio.ToThread(t, func(context.Context) (int, error) { <-release; return 0, nil })
 	})
 	defer blocked.Cancel()
-	waitFor(t, "both tasks to suspend", func() bool {
-		infos, _ := l.Tasks(testContext(t))
+	testkit.WaitFor(t, "both tasks to suspend", func() bool {
+		infos, _ := l.Tasks(testkit.Context(t))
 		return len(infos) == 2 && infos[0].State == "suspended" && infos[1].ToThreadStack != ""
 	})
-	infos, err := l.Tasks(testContext(t))
+	infos, err := l.Tasks(testkit.Context(t))
 	if err != nil || len(infos) != 2 {
 		t.Fatalf("Tasks() = %d tasks, %v; want 2, nil", len(infos), err)
 	}
@@ -71,7 +71,7 @@ func TestTasksDump(t *testing.T) {
 // TestTasksOfBlockedLoop checks that a loop blocked by a step does not hang
 // the dump: Tasks returns ErrUnresponsive and the blocking step's stack.
 func TestTasksOfBlockedLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	started, release := make(chan struct{}), make(chan struct{})
 	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
@@ -84,9 +84,9 @@ func TestTasksOfBlockedLoop(t *testing.T) {
 	defer cancel()
 	var infos []aio.TaskInfo
 	var err error
-	watchdog(t, "Tasks of a blocked loop", func() { infos, err = l.Tasks(ctx) })
+	testkit.Do(t, "Tasks of a blocked loop", func() { infos, err = l.Tasks(ctx) })
 	close(release)
-	f.Wait(testContext(t))
+	f.Wait(testkit.Context(t))
 	if !errors.Is(err, aio.ErrUnresponsive) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Tasks() of a blocked loop = %v; want ErrUnresponsive and the deadline", err)
 	}
@@ -98,9 +98,9 @@ func TestTasksOfBlockedLoop(t *testing.T) {
 // TestShutdownDeadlineLogsStuckTask checks that a Shutdown whose ctx ends
 // first logs what still runs, with the stuck task's stack.
 func TestShutdownDeadlineLogsStuckTask(t *testing.T) {
-	leaktest.Check(t)
-	logger, logs := newLogger()
-	l := aio.Start(aio.Logger(logger))
+	testkit.Check(t)
+	var logs testkit.LogSink
+	l := aio.Start(aio.Logger(logs.Logger()))
 	release := make(chan struct{})
 	aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
 		t.SetName("stuck")
@@ -125,4 +125,13 @@ func TestShutdownDeadlineLogsStuckTask(t *testing.T) {
 			t.Errorf("log = %q; want it to say %q", got, want)
 		}
 	}
+}
+
+func TestTasksBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	var nilCtx context.Context
+	runInvalidCases(t, l, []invalidCase{
+		{name: "Tasks nil context", call: func() error { _, err := l.Tasks(nilCtx); return err }, want: "nil context"},
+	})
 }

@@ -6,11 +6,11 @@ import (
 	"testing"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestEvent(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type result struct {
@@ -55,7 +55,7 @@ func TestEvent(t *testing.T) {
 }
 
 func TestEventSetThenClearBeforeWaitersRun(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Set then Clear in one step: the waiters were woken but find the
@@ -84,14 +84,14 @@ func TestEventSetThenClearBeforeWaitersRun(t *testing.T) {
 }
 
 func TestEventWaitCancelled(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	var ev aio.Event
 	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) { return 0, ev.Wait(t) })
-	waitFor(t, "the waiter to wait", func() bool { return l.Stats().Steps > 0 })
+	testkit.WaitFor(t, "the waiter to wait", func() bool { return l.Stats().Steps > 0 })
 	f.Cancel()
-	if _, err := f.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+	if _, err := f.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Wait() cancelled = %v; want context.Canceled", err)
 	}
 }

@@ -4,17 +4,18 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestNewFutureSettledFromGoroutines(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 
 	f, settle := aio.NewFuture[int](l)
 	awaited := aio.Spawn(ctx, l, func(t *aio.Task) (int, error) { return aio.Await(t, f) })
@@ -40,28 +41,28 @@ func TestNewFutureSettledFromGoroutines(t *testing.T) {
 	if v, err := awaited.Wait(ctx); v != won || err != nil {
 		t.Errorf("Await() in a task = %v, %v; want %v, nil", v, err, won)
 	}
-	settle(-1, errTask) // too late: does nothing
+	settle(-1, testkit.ErrTask) // too late: does nothing
 	if v, err := f.Wait(ctx); v != won || err != nil {
 		t.Errorf("Wait() after a late settle = %v, %v; want %v, nil", v, err, won)
 	}
 }
 
 func TestNewFutureSettleError(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	f, settle := aio.NewFuture[string](l)
-	go settle("partial", errTask)
-	v, err := aio.Call(testContext(t), l, func(t *aio.Task) (string, error) { return aio.Await(t, f) })
-	if v != "partial" || err != errTask {
-		t.Errorf("Await() = %q, %v; want %q, %v", v, err, "partial", errTask)
+	go settle("partial", testkit.ErrTask)
+	v, err := aio.Call(testkit.Context(t), l, func(t *aio.Task) (string, error) { return aio.Await(t, f) })
+	if v != "partial" || err != testkit.ErrTask {
+		t.Errorf("Await() = %q, %v; want %q, %v", v, err, "partial", testkit.ErrTask)
 	}
 }
 
 func TestFutureWaitFromManyGoroutines(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 
 	gate, open := aio.NewFuture[int](l)
 	f := aio.Spawn(ctx, l, func(t *aio.Task) (int, error) {
@@ -90,11 +91,11 @@ func TestFutureWaitFromManyGoroutines(t *testing.T) {
 }
 
 func TestFutureWaitCtxBoundsOnlyTheWait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	gate, open := aio.NewFuture[int](l)
-	f := aio.Spawn(testContext(t), l, func(t *aio.Task) (int, error) { return aio.Await(t, gate) })
+	f := aio.Spawn(testkit.Context(t), l, func(t *aio.Task) (int, error) { return aio.Await(t, gate) })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -105,13 +106,13 @@ func TestFutureWaitCtxBoundsOnlyTheWait(t *testing.T) {
 		t.Fatalf("the task ended when a Wait gave up; want it to go on")
 	}
 	open(9, nil)
-	if v, err := f.Wait(testContext(t)); v != 9 || err != nil {
+	if v, err := f.Wait(testkit.Context(t)); v != 9 || err != nil {
 		t.Errorf("Wait() = %v, %v; want 9, nil", v, err)
 	}
 }
 
 func TestFutureDone(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	f, settle := aio.NewFuture[int](l)
@@ -139,7 +140,7 @@ func TestFutureDone(t *testing.T) {
 }
 
 func TestFutureDoneRace(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Done asked for while the future settles: never missed.
@@ -153,37 +154,37 @@ func TestFutureDoneRace(t *testing.T) {
 }
 
 func TestFutureCancelNewFuture(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	f, settle := aio.NewFuture[int](l)
-	awaited := aio.Spawn(testContext(t), l, func(t *aio.Task) (int, error) { return aio.Await(t, f) })
+	awaited := aio.Spawn(testkit.Context(t), l, func(t *aio.Task) (int, error) { return aio.Await(t, f) })
 	f.Cancel()
 	f.Cancel() // again: nothing more
 	settle(1, nil)
 	if _, err := f.Wait(context.Background()); !errors.Is(err, context.Canceled) {
 		t.Errorf("Wait() after Cancel = %v; want context.Canceled", err)
 	}
-	if _, err := awaited.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+	if _, err := awaited.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Await() of a cancelled future = %v; want context.Canceled", err)
 	}
 }
 
 func TestFutureCancelTask(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	asleep := make(chan struct{})
 	var sleepErr, ctxErr error // written by the task, read after Wait
 	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
 		close(asleep)
-		sleepErr = aio.Sleep(t, testTimeout)
+		sleepErr = aio.Sleep(t, testkit.Timeout)
 		ctxErr = t.Context().Err()
 		return 1, sleepErr
 	})
 	<-asleep
 	f.Cancel()
-	v, err := f.Wait(testContext(t))
+	v, err := f.Wait(testkit.Context(t))
 	if v != 1 || !errors.Is(err, context.Canceled) || errors.Is(err, aio.ErrClosed) {
 		t.Errorf("Wait() = %v, %v; want 1, context.Canceled (not ErrClosed)", v, err)
 	}
@@ -197,49 +198,49 @@ func TestFutureCancelTask(t *testing.T) {
 }
 
 func TestFutureCancelBeforeTaskStarts(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.NewLoop()
 	// A Cancel posted before the loop runs is not lost.
 	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		return 0, aio.Sleep(t, testTimeout)
+		return 0, aio.Sleep(t, testkit.Timeout)
 	})
 	f.Cancel()
 	go l.Serve()
 	defer l.Close()
 
-	if _, err := f.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+	if _, err := f.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Wait() = %v; want context.Canceled", err)
 	}
 }
 
 func TestFutureCancelFromManyGoroutines(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		return 0, aio.Sleep(t, testTimeout)
+		return 0, aio.Sleep(t, testkit.Timeout)
 	})
 	var wg sync.WaitGroup
 	for range stressProcs() {
 		wg.Go(f.Cancel)
 	}
 	wg.Wait()
-	if _, err := f.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+	if _, err := f.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Wait() = %v; want context.Canceled", err)
 	}
 }
 
 func TestCompleted(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
-	f := aio.Completed(5, errTask)
+	f := aio.Completed(5, testkit.ErrTask)
 	if !f.Settled() || f.Loop() != nil {
 		t.Errorf("Completed(): Settled() = %v, Loop() = %v; want true, nil", f.Settled(), f.Loop())
 	}
 	<-f.Done()
-	if v, err := f.Wait(context.Background()); v != 5 || err != errTask {
-		t.Errorf("Wait() = %v, %v; want 5, %v", v, err, errTask)
+	if v, err := f.Wait(context.Background()); v != 5 || err != testkit.ErrTask {
+		t.Errorf("Wait() = %v, %v; want 5, %v", v, err, testkit.ErrTask)
 	}
 	type result struct {
 		v   int
@@ -249,17 +250,17 @@ func TestCompleted(t *testing.T) {
 		v, err := aio.Await(t, f)
 		return result{v, err}, nil
 	})
-	if got.v != 5 || got.err != errTask {
-		t.Errorf("Await() = %v, %v; want 5, %v", got.v, got.err, errTask)
+	if got.v != 5 || got.err != testkit.ErrTask {
+		t.Errorf("Await() = %v, %v; want 5, %v", got.v, got.err, testkit.ErrTask)
 	}
 	f.Cancel() // settled: nothing happens
-	if _, err := f.Wait(context.Background()); err != errTask {
-		t.Errorf("Wait() after Cancel = %v; want %v", err, errTask)
+	if _, err := f.Wait(context.Background()); err != testkit.ErrTask {
+		t.Errorf("Wait() after Cancel = %v; want %v", err, testkit.ErrTask)
 	}
 }
 
 func TestSettleAfterLoopClosed(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	f, settle := aio.NewFuture[int](l)
 	if err := l.Close(); err != nil {
@@ -267,7 +268,7 @@ func TestSettleAfterLoopClosed(t *testing.T) {
 	}
 
 	settle(4, nil)
-	if v, err := f.Wait(testContext(t)); v != 4 || err != nil {
+	if v, err := f.Wait(testkit.Context(t)); v != 4 || err != nil {
 		t.Errorf("Wait() = %v, %v; want 4, nil", v, err)
 	}
 }
@@ -276,9 +277,8 @@ func TestSettleAfterLoopClosed(t *testing.T) {
 // a Wait for it gives up (its ctx ends) has its panic either delivered by
 // that Wait or reported by Close: never neither.
 func TestFutureWaitGivingUpLosesNoPanic(t *testing.T) {
-	leaktest.Check(t)
-	logger, _ := newLogger()
-	l := aio.Start(aio.Logger(logger))
+	testkit.Check(t)
+	l := aio.Start(aio.Logger(new(testkit.LogSink).Logger()))
 	n := 2000
 	if testing.Short() {
 		n = 200
@@ -302,7 +302,7 @@ func TestFutureWaitGivingUpLosesNoPanic(t *testing.T) {
 			}
 			cancel()
 		}()
-		if p := recoverPanic(func() { f.Wait(ctx) }); p != nil {
+		if p := testkit.RecoverPanic(func() { f.Wait(ctx) }); p != nil {
 			panicError(t, p)
 			delivered++
 		}
@@ -313,7 +313,7 @@ func TestFutureWaitGivingUpLosesNoPanic(t *testing.T) {
 	}
 	var pe *aio.PanicError
 	reported := 0
-	for _, err := range joined(l.Close()) {
+	for _, err := range testkit.Leaves(l.Close()) {
 		if errors.As(err, &pe) {
 			reported++
 		}
@@ -324,19 +324,9 @@ func TestFutureWaitGivingUpLosesNoPanic(t *testing.T) {
 	}
 }
 
-// joined returns the errors err joins, or err alone.
-func joined(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
 // TestNilFuture checks that a nil *Future behaves as one that settled with
-// ErrInvalid: nothing panics, nothing blocks.
+// ErrInvalid: nothing panics, nothing blocks, and Wait's error says what was
+// nil.
 func TestNilFuture(t *testing.T) {
 	var f *aio.Future[int]
 	select {
@@ -347,10 +337,10 @@ func TestNilFuture(t *testing.T) {
 	if !f.Settled() {
 		t.Errorf("Settled() of a nil future = false; want true")
 	}
-	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrInvalid) {
-		t.Errorf("Wait() of a nil future = %v; want ErrInvalid", err)
+	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrInvalid) || !strings.Contains(err.Error(), "nil *Future") {
+		t.Errorf("Wait() of a nil future = %v; want ErrInvalid saying %q", err, "nil *Future")
 	}
-	f.Cancel()
+	f.Cancel() // nothing to do, nothing to fail
 	if f.Loop() != nil {
 		t.Errorf("Loop() of a nil future = %v; want nil", f.Loop())
 	}
@@ -359,4 +349,21 @@ func TestNilFuture(t *testing.T) {
 	if !errors.Is(got, aio.ErrInvalid) {
 		t.Errorf("OnSettle() of a nil future called fn with %v; want ErrInvalid, at once", got)
 	}
+}
+
+// TestFutureBadInput checks that NewFuture of a nil *Loop panics with a
+// message naming it, and that Wait refuses a nil context.
+func TestFutureBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	if p := testkit.RecoverPanic(func() { aio.NewFuture[int](nil) }); p != "aio: NewFuture called with a nil *Loop" {
+		t.Errorf("NewFuture(nil) panicked with %v; want a message naming the nil *Loop", p)
+	}
+	var nilCtx context.Context
+	runInvalidCases(t, l, []invalidCase{
+		{name: "Wait nil context", call: func() error {
+			_, err := aio.Completed(1, nil).Wait(nilCtx)
+			return err
+		}, want: "nil context"},
+	})
 }

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestGroupWaitsForAll(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	got := call(t, l, func(t *aio.Task) ([]int, error) {
@@ -39,7 +39,7 @@ func TestGroupWaitsForAll(t *testing.T) {
 }
 
 func TestGroupEmpty(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	if err := call(t, l, func(t *aio.Task) (error, error) { return aio.NewGroup(t).Wait(), nil }); err != nil {
@@ -48,7 +48,7 @@ func TestGroupEmpty(t *testing.T) {
 }
 
 func TestGroupFirstErrorCancelsRest(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	errLater := errors.New("later failure")
@@ -61,20 +61,20 @@ func TestGroupFirstErrorCancelsRest(t *testing.T) {
 		g := aio.NewGroup(t)
 		for range 3 {
 			g.Go(func(t *aio.Task) error {
-				err := aio.Sleep(t, testTimeout)
+				err := aio.Sleep(t, testkit.Timeout)
 				r.others = append(r.others, err)
 				return errLater // after the first: not reported
 			})
 		}
 		g.Go(func(t *aio.Task) error {
 			aio.Sleep(t, 0)
-			return errTask
+			return testkit.ErrTask
 		})
 		r.err = g.Wait()
 		return r, nil
 	})
-	if got.err != errTask {
-		t.Errorf("Wait() = %v; want the first error, %v", got.err, errTask)
+	if got.err != testkit.ErrTask {
+		t.Errorf("Wait() = %v; want the first error, %v", got.err, testkit.ErrTask)
 	}
 	if len(got.others) != 3 {
 		t.Fatalf("%d other tasks ended before Wait returned; want 3", len(got.others))
@@ -87,17 +87,17 @@ func TestGroupFirstErrorCancelsRest(t *testing.T) {
 }
 
 func TestGroupGoAfterFailure(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type result struct{ late, wait error }
 	got := call(t, l, func(t *aio.Task) (result, error) {
 		var r result
 		g := aio.NewGroup(t)
-		g.Go(func(*aio.Task) error { return errTask })
+		g.Go(func(*aio.Task) error { return testkit.ErrTask })
 		aio.Sleep(t, 0) // the failure lands
 		g.Go(func(t *aio.Task) error {
-			r.late = aio.Sleep(t, testTimeout) // starts cancelled
+			r.late = aio.Sleep(t, testkit.Timeout) // starts cancelled
 			return nil
 		})
 		r.wait = g.Wait()
@@ -106,13 +106,13 @@ func TestGroupGoAfterFailure(t *testing.T) {
 	if !errors.Is(got.late, context.Canceled) {
 		t.Errorf("task added after the failure: Sleep() = %v; want context.Canceled", got.late)
 	}
-	if got.wait != errTask {
-		t.Errorf("Wait() = %v; want %v", got.wait, errTask)
+	if got.wait != testkit.ErrTask {
+		t.Errorf("Wait() = %v; want %v", got.wait, testkit.ErrTask)
 	}
 }
 
 func TestGroupGoFromGroupTask(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	got := call(t, l, func(t *aio.Task) (int, error) {
@@ -139,7 +139,7 @@ func TestGroupGoFromGroupTask(t *testing.T) {
 }
 
 func TestGroupWaitWaitsWhenCancelled(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Cancelling the group's task cancels the group's tasks, and Wait still
@@ -151,7 +151,7 @@ func TestGroupWaitWaitsWhenCancelled(t *testing.T) {
 		g := aio.NewGroup(t)
 		for range n {
 			g.Go(func(t *aio.Task) error {
-				err := aio.Sleep(t, testTimeout)
+				err := aio.Sleep(t, testkit.Timeout)
 				// Cleanup that needs the loop, after the cancellation.
 				aio.ToThread(t, func(context.Context) (int, error) { return 0, nil })
 				ended++
@@ -170,16 +170,31 @@ func TestGroupWaitWaitsWhenCancelled(t *testing.T) {
 	}
 }
 
+func TestGroupWaitByAnotherTask(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+
+	// Group.Wait belongs to the task that made the group.
+	got := call(t, l, func(t *aio.Task) (any, error) {
+		g := aio.NewGroup(t)
+		g.Go(func(t *aio.Task) error { return aio.Sleep(t, 0) })
+		other := aio.Go(t, func(*aio.Task) (any, error) { return testkit.RecoverPanic(func() { g.Wait() }), nil })
+		p, err := aio.Await(t, other)
+		return p, errors.Join(err, g.Wait())
+	})
+	checkMisusePanic(t, "Group.Wait", got)
+}
+
 func TestGroupPanic(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	others := 0
-	p := recoverPanic(func() {
-		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+	p := testkit.RecoverPanic(func() {
+		aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) {
 			g := aio.NewGroup(t)
 			g.Go(func(t *aio.Task) error {
-				err := aio.Sleep(t, testTimeout)
+				err := aio.Sleep(t, testkit.Timeout)
 				if errors.Is(err, context.Canceled) {
 					others++
 				}
@@ -199,24 +214,24 @@ func TestGroupPanic(t *testing.T) {
 }
 
 func TestGroupErrorThenPanic(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 
 	// The first failure is what Wait reports, even if a later one is a
 	// panic; the panic is not lost for all that: Close reports it.
-	logger, logs := newLogger()
-	l2 := aio.Start(aio.Logger(logger))
+	var logs testkit.LogSink
+	l2 := aio.Start(aio.Logger(logs.Logger()))
 	defer l2.Close() // if the test stops early
 	got := call(t, l2, func(t *aio.Task) (error, error) {
 		g := aio.NewGroup(t)
-		g.Go(func(*aio.Task) error { return errTask })
+		g.Go(func(*aio.Task) error { return testkit.ErrTask })
 		g.Go(func(t *aio.Task) error {
 			aio.Sleep(t, time.Hour)
 			panic("late boom")
 		})
 		return g.Wait(), nil
 	})
-	if got != errTask {
-		t.Errorf("Wait() = %v; want %v", got, errTask)
+	if got != testkit.ErrTask {
+		t.Errorf("Wait() = %v; want %v", got, testkit.ErrTask)
 	}
 	err := l2.Close()
 	var pe *aio.PanicError
@@ -226,4 +241,16 @@ func TestGroupErrorThenPanic(t *testing.T) {
 	if !strings.Contains(logs.String(), "late boom") {
 		t.Errorf("log = %q; want the later panic", logs.String())
 	}
+}
+
+func TestGroupBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	runInvalidCases(t, l, []invalidCase{
+		{name: "Group.Go nil function", inTask: func(t *aio.Task) error {
+			g := aio.NewGroup(t)
+			g.Go(nil)
+			return g.Wait()
+		}, want: "nil function"},
+	})
 }

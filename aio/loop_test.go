@@ -4,19 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"runtime"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
+// # Starting and serving
+
 func TestStartRunsPinnedLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	if !l.Pinned() {
@@ -27,7 +29,7 @@ func TestStartRunsPinnedLoop(t *testing.T) {
 		inLoop bool
 	}
 	got := call(t, l, func(t *aio.Task) (where, error) {
-		return where{threadID(), t.Loop().InLoop()}, nil
+		return where{testkit.ThreadID(), t.Loop().InLoop()}, nil
 	})
 	if got.tid != l.ThreadID() {
 		t.Errorf("task ran on thread %d; want ThreadID() = %d", got.tid, l.ThreadID())
@@ -41,7 +43,7 @@ func TestStartRunsPinnedLoop(t *testing.T) {
 }
 
 func TestStartUnpinned(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t, aio.Unpinned())
 
 	if l.Pinned() {
@@ -58,59 +60,18 @@ func TestStartUnpinned(t *testing.T) {
 	}
 }
 
-// TestOptionsRefused checks that options that conflict or are out of range
-// are refused, not silently overridden: the loop refuses all work with an
-// error saying why, and Serve, Close and Run return it.
-func TestOptionsRefused(t *testing.T) {
-	tests := []struct {
-		name string
-		give []aio.Option
-		want string
-	}{
-		{"Workers(0)", []aio.Option{aio.Workers(0)}, "Workers(0)"},
-		{"Spin(-1)", []aio.Option{aio.Spin(-1)}, "Spin(-1ns)"},
-		{"ParkInRuntime and Spin", []aio.Option{aio.ParkInRuntime(), aio.Spin(time.Millisecond)}, "conflict"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			leaktest.Check(t)
-			check := func(what string, err error) {
-				t.Helper()
-				if !errors.Is(err, aio.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
-					t.Errorf("%s = %v; want ErrInvalid saying %q", what, err, tt.want)
-				}
-			}
-			l := aio.NewLoop(tt.give...)
-			check("Serve()", l.Serve())
-			_, err := aio.Call(testContext(t), l, func(*aio.Task) (int, error) { return 1, nil })
-			check("Call()", err)
-			_, err = aio.Spawn(testContext(t), l, func(*aio.Task) (int, error) { return 1, nil }).Wait(testContext(t))
-			check("Spawn().Wait()", err)
-			check("Post()", l.Post(func() {}))
-			check("Close()", l.Close())
-			_, err = aio.Run(testContext(t), func(*aio.Task) (int, error) { return 1, nil }, tt.give...)
-			check("Run()", err)
-		})
-	}
-	// Spin(0) with ParkInRuntime agrees with it.
-	l := startLoop(t, aio.ParkInRuntime(), aio.Spin(0))
-	if got := call(t, l, func(*aio.Task) (int, error) { return 2, nil }); got != 2 {
-		t.Errorf("Call() with ParkInRuntime and Spin(0) = %d; want 2", got)
-	}
-}
-
 func TestNewLoopServe(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.NewLoop()
 
 	// Work posted before Serve waits for it.
-	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { return threadID(), nil })
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { return testkit.ThreadID(), nil })
 	if f.Settled() {
 		t.Fatalf("Spawn() before Serve: future settled; want pending")
 	}
 	served := make(chan error, 1)
 	go func() { served <- l.Serve() }()
-	got, err := f.Wait(testContext(t))
+	got, err := f.Wait(testkit.Context(t))
 	if err != nil {
 		t.Fatalf("Wait() = %v; want nil", err)
 	}
@@ -129,7 +90,7 @@ func TestNewLoopServe(t *testing.T) {
 }
 
 func TestServeTwice(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
@@ -140,189 +101,8 @@ func TestServeTwice(t *testing.T) {
 	}
 }
 
-func TestCloseLoopThatNeverRan(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.NewLoop()
-
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
-	}
-	select {
-	case <-l.Done():
-	default:
-		t.Errorf("Done() not closed after Close")
-	}
-	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Serve() = %v; want ErrClosed", err)
-	}
-	ran := false
-	if _, err := aio.Call(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 0, nil }); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Call() = %v; want ErrClosed", err)
-	}
-	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 0, nil })
-	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
-	}
-	if ran {
-		t.Errorf("a function ran on a loop closed before it ran")
-	}
-}
-
-func TestCloseIsIdempotent(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.Start()
-	call(t, l, func(*aio.Task) (int, error) { return 0, nil })
-
-	for i := range 3 {
-		if err := l.Close(); err != nil {
-			t.Errorf("Close() #%d = %v; want nil", i+1, err)
-		}
-	}
-	select {
-	case <-l.Done():
-	default:
-		t.Errorf("Done() not closed after Close")
-	}
-}
-
-func TestClosedLoopRefusesWork(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.Start()
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
-	}
-
-	ran := false
-	fn := func(*aio.Task) (int, error) { ran = true; return 1, nil }
-	if _, err := aio.Call(context.Background(), l, fn); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Call() = %v; want ErrClosed", err)
-	}
-	if _, err := aio.Spawn(context.Background(), l, fn).Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
-	}
-	if _, err := aio.OpenStream(context.Background(), l, aio.SliceSeq([]int{1})).Next(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("OpenStream().Next() = %v; want ErrClosed", err)
-	}
-	if ran {
-		t.Errorf("a function ran on a closed loop")
-	}
-}
-
-func TestCloseCancelsAndAwaitsTasks(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.Start()
-
-	const n = 5
-	started := make(chan struct{}, n)
-	var sleepErrs [n]error // written by the tasks, read after Close
-	futures := make([]*aio.Future[int], n)
-	for i := range n {
-		futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-			started <- struct{}{}
-			err := aio.Sleep(t, testTimeout)
-			sleepErrs[i] = err
-			return i, err
-		})
-	}
-	for range n {
-		<-started
-	}
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
-	}
-	for i, f := range futures {
-		if !f.Settled() {
-			t.Fatalf("task %d still pending after Close", i)
-		}
-		v, err := f.Wait(context.Background())
-		if v != i || !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
-			t.Errorf("task %d: Wait() = %v, %v; want %d, ErrClosed and context.Canceled", i, v, err, i)
-		}
-		if err := sleepErrs[i]; !errors.Is(err, context.Canceled) {
-			t.Errorf("task %d: Sleep() = %v; want context.Canceled", i, err)
-		}
-	}
-	if s := l.Stats(); s.Tasks != 0 {
-		t.Errorf("Stats().Tasks after Close = %d; want 0", s.Tasks)
-	}
-}
-
-func TestShutdownGivesUpAtDeadline(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.Start()
-
-	// A task that blocks the loop without awaiting cannot be stopped from
-	// outside: Shutdown must give up when its ctx ends, and Close must
-	// finish the job once the task lets go.
-	blocking := make(chan struct{})
-	release := make(chan struct{})
-	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) {
-		close(blocking)
-		<-release
-		return 1, nil
-	})
-	<-blocking
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := l.Shutdown(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("Shutdown(ended ctx) = %v; want context.Canceled", err)
-	}
-	close(release)
-	if err := l.Close(); err != nil {
-		t.Errorf("Close() = %v; want nil", err)
-	}
-	if v, err := f.Wait(context.Background()); v != 1 || err != nil {
-		// The task never awaited again, so it returned as it liked.
-		t.Errorf("Wait() = %v, %v; want 1, nil", v, err)
-	}
-}
-
-func TestShutdownStopsLoop(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.Start()
-	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		return 0, aio.Sleep(t, testTimeout)
-	})
-
-	if err := l.Shutdown(testContext(t)); err != nil {
-		t.Fatalf("Shutdown() = %v; want nil", err)
-	}
-	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Wait() = %v; want ErrClosed", err)
-	}
-	<-l.Done()
-}
-
-func TestStats(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	const n = 20
-	gate, open := aio.NewFuture[int](l)
-	stepsBefore := l.Stats().Steps
-	futures := make([]*aio.Future[int], n)
-	for i := range futures {
-		futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-			v, err := aio.Await(t, gate)
-			return v + i, err
-		})
-	}
-	waitFor(t, fmt.Sprintf("Stats().Tasks = %d", n), func() bool { return l.Stats().Tasks == n })
-	open(100, nil)
-	for i, f := range futures {
-		if v, err := f.Wait(testContext(t)); v != 100+i || err != nil {
-			t.Errorf("task %d: Wait() = %v, %v; want %d, nil", i, v, err, 100+i)
-		}
-	}
-	waitFor(t, "Stats().Tasks = 0", func() bool { return l.Stats().Tasks == 0 })
-	// Each task ran at least twice: up to its Await, and after it.
-	if got := l.Stats().Steps - stepsBefore; got < 2*n {
-		t.Errorf("Stats().Steps grew by %d; want at least %d", got, 2*n)
-	}
-}
-
 func TestLoopIdentity(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	a := startLoop(t)
 	b := startLoop(t, aio.Name("render"))
 
@@ -335,7 +115,7 @@ func TestLoopIdentity(t *testing.T) {
 	if b.Name() != "render" || b.String() != "render" {
 		t.Errorf("Name(), String() = %q, %q; want %q", b.Name(), b.String(), "render")
 	}
-	if haveThreadIDs && a.ThreadID() == b.ThreadID() {
+	if testkit.HaveThreadIDs && a.ThreadID() == b.ThreadID() {
 		t.Errorf("two pinned loops share thread %d", a.ThreadID())
 	}
 	if got := call(t, a, func(t *aio.Task) (uint64, error) { return t.Loop().ID(), nil }); got != a.ID() {
@@ -343,81 +123,295 @@ func TestLoopIdentity(t *testing.T) {
 	}
 }
 
-func TestLoggerOption(t *testing.T) {
-	leaktest.Check(t)
-	logger, _ := newLogger()
-	l := startLoop(t, aio.Logger(logger))
+// # Affinity (semantics 1)
 
-	if l.Logger() != logger {
-		t.Errorf("Logger() = %p; want the logger given with aio.Logger, %p", l.Logger(), logger)
+// threadSet counts the OS threads that loop code ran on. It has no lock on
+// purpose: only the loop may touch it, so that if two steps of one loop ever
+// ran at once the race detector would report it.
+type threadSet map[int]int
+
+func (s threadSet) note() { s[testkit.ThreadID()]++ }
+
+// checkOne fails t unless every note was taken on thread want, and at least
+// min were taken.
+func (s threadSet) checkOne(t *testing.T, want, min int) {
+	t.Helper()
+	total := 0
+	for _, n := range s {
+		total += n
 	}
-	if def := startLoop(t, aio.Logger(nil)); def.Logger() == nil {
-		t.Errorf("Logger() with aio.Logger(nil) = nil; want the default logger")
+	if len(s) != 1 || s[want] == 0 {
+		t.Errorf("loop code ran on threads %v (thread: steps); want only the loop's, %d", s, want)
+	}
+	if total < min {
+		t.Errorf("recorded %d steps; want at least %d", total, min)
 	}
 }
 
-func TestSlowTaskReported(t *testing.T) {
-	leaktest.Check(t)
-	logger, logs := newLogger()
-	l := startLoop(t, aio.SlowTask(1), aio.Logger(logger))
+// TestAffinity checks semantics 1: every step of every task of a pinned loop
+// (after each kind of await, in children, group tasks, generators, Enter and
+// Exit) runs on the loop's one OS thread, while other goroutines keep the
+// runtime's threads busy calling into the loop.
+func TestAffinity(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t, aio.Workers(2))
+	ctx := testkit.Context(t)
+	seen := threadSet{}
 
-	// Any step takes longer than a nanosecond: the report of the step
-	// after SetName names the task. It is written after the step, so
-	// possibly after Call has returned.
-	call(t, l, func(t *aio.Task) (int, error) {
-		t.SetName("sluggish")
-		return 0, aio.Sleep(t, 0)
-	})
-	waitFor(t, "a slow-step report naming the task", func() bool {
-		got := logs.String()
-		return strings.Contains(got, "sluggish") && strings.Contains(got, "aio: task")
-	})
+	const tasks = 40
+	var (
+		gate, openGate = aio.NewFuture[int](l)
+		atGate         atomic.Int32
+		ch             = make(chan int)
+		ev             aio.Event
+		q              = aio.NewQueue[int](1)
+		sem            = aio.NewSemaphore(2)
+		offMu          sync.Mutex // guards offLoop
+		offLoop        = map[int]bool{}
+	)
+	res := aio.ResourceFunc(
+		func(t *aio.Task) (int, error) { seen.note(); err := aio.Sleep(t, 0); seen.note(); return 1, err },
+		func(t *aio.Task, _ int, _ error) error { seen.note(); err := aio.Sleep(t, 0); seen.note(); return err },
+	)
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		defer seen.note()
+		for i := range 3 {
+			seen.note()
+			if err := aio.Sleep(t, 0); err != nil {
+				return err
+			}
+			seen.note()
+			if !yield(i) {
+				return nil
+			}
+		}
+		return nil
+	}
+	// step runs one await and notes the thread after it.
+	step := func(err error) error {
+		seen.note()
+		return err
+	}
+	body := func(t *aio.Task) (int, error) {
+		var errs []error
+		after := func(err error) { errs = append(errs, step(err)) }
+		seen.note()
+		after(aio.Sleep(t, time.Millisecond))
+		after(aio.Sleep(t, 0))
+		_, err := aio.Await(t, aio.Go(t, func(t *aio.Task) (int, error) {
+			seen.note()
+			return 0, step(aio.Sleep(t, 0))
+		}))
+		after(err)
+		atGate.Add(1)
+		_, err = aio.Await(t, gate)
+		after(err)
+		_, _, err = aio.Recv(t, ch)
+		after(err)
+		after(q.Put(t, 1))
+		_, err = q.Get(t)
+		after(err)
+		_, err = aio.ToThread(t, func(context.Context) (int, error) {
+			offMu.Lock()
+			defer offMu.Unlock()
+			offLoop[testkit.ThreadID()] = true
+			return 0, nil
+		})
+		after(err)
+		after(sem.Acquire(t))
+		after(aio.Sleep(t, 0))
+		sem.Release()
+		if t.ID()%2 == 0 {
+			ev.Set()
+		}
+		after(ev.Wait(t))
+		g := aio.NewGroup(t)
+		for range 3 {
+			g.Go(func(t *aio.Task) error {
+				seen.note()
+				return step(aio.Sleep(t, 0))
+			})
+		}
+		after(g.Wait())
+		_, err = aio.Collect(t, gen)
+		after(err)
+		after(aio.With(t, res, func(int) error {
+			seen.note()
+			return step(aio.Sleep(t, 0))
+		}))
+		_, err = aio.Timeout(t, time.Minute, func(t *aio.Task) (int, error) {
+			seen.note()
+			return 0, step(aio.Sleep(t, 0))
+		})
+		after(err)
+		return testkit.ThreadID(), errors.Join(errs...)
+	}
+
+	futures := make([]*aio.Future[int], tasks)
+	for i := range futures {
+		futures[i] = aio.Spawn(ctx, l, body)
+	}
+	stream := aio.OpenStream(ctx, l, gen, aio.BatchSize(1), aio.Buffer(1))
+
+	// Keep the scheduler busy meanwhile: goroutines calling into the loop.
+	var load sync.WaitGroup
+	for range stressProcs() {
+		load.Go(func() {
+			for range 50 {
+				aio.Call(ctx, l, func(t *aio.Task) (int, error) {
+					seen.note()
+					return 0, step(aio.Sleep(t, 0))
+				})
+			}
+		})
+	}
+	testkit.WaitFor(t, "every task at the gate", func() bool { return atGate.Load() == tasks })
+	openGate(0, nil)
+	for i := range tasks {
+		ch <- i
+	}
+	for {
+		b, err := stream.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Stream.Next() = %v, %v; want a batch or io.EOF", b, err)
+		}
+	}
+	if err := stream.Close(); err != nil {
+		t.Errorf("Stream.Close() = %v; want nil", err)
+	}
+	for i, f := range futures {
+		tid, err := f.Wait(ctx)
+		if err != nil {
+			t.Fatalf("task %d: Wait() = %v; want nil", i, err)
+		}
+		if tid != l.ThreadID() {
+			t.Errorf("task %d ended on thread %d; want %d", i, tid, l.ThreadID())
+		}
+	}
+	load.Wait()
+
+	// Every task took about 40 notes (with its child, group tasks, generator
+	// and resource); the load took 2 per call.
+	seen.checkOne(t, l.ThreadID(), tasks*40)
+	if testkit.HaveThreadIDs && offLoop[l.ThreadID()] {
+		t.Errorf("a ToThread function ran on the loop's thread %d", l.ThreadID())
+	}
 }
 
-// TestCloseNeverServed checks that closing a loop that never served fails
-// what was posted to it, and that it never serves afterwards; and that
-// closing a serving loop from outside does not discard it.
-func TestCloseNeverServed(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.NewLoop()
-
-	ran := false
-	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { ran = true; return 1, nil })
-	if err := l.Post(func() { ran = true }); err != nil {
-		t.Fatalf("Post() before Serve = %v; want nil", err)
+// TestAffinityAcrossParks checks that the loop keeps its thread while it
+// parks and wakes again, over and over.
+func TestAffinityAcrossParks(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []aio.Option
+	}{
+		{"futex", nil},
+		{"no spin", []aio.Option{aio.Spin(0)}},
+		{"runtime", []aio.Option{aio.ParkInRuntime()}},
 	}
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() of a loop that never served = %v; want nil", err)
-	}
-	if _, err := f.Wait(testContext(t)); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Wait() of work posted before Discard = %v; want ErrClosed", err)
-	}
-	if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Serve() after Discard = %v; want ErrClosed", err)
-	}
-	if ran {
-		t.Errorf("work posted to a discarded loop ran")
-	}
-
-	select {
-	case <-l.Done():
-	default:
-		t.Errorf("Done() of a loop closed before it served is not closed")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testkit.Check(t)
+			l := startLoop(t, tt.opts...)
+			seen := threadSet{}
+			for range 20 {
+				call(t, l, func(*aio.Task) (int, error) { seen.note(); return 0, nil })
+				time.Sleep(time.Millisecond) // let the loop park; not asserted
+			}
+			seen.checkOne(t, l.ThreadID(), 20)
+		})
 	}
 }
+
+// TestUnpinnedRunsOneStepAtATime checks that an unpinned loop, whose steps
+// may move between threads, still runs only one step at a time: a counter
+// that only steps touch, without a lock, ends right (and the race detector
+// would report overlapping steps), and no step ever begins while another
+// one runs.
+func TestUnpinnedRunsOneStepAtATime(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t, aio.Unpinned())
+	ctx := testkit.Context(t)
+
+	var (
+		running  atomic.Int32 // steps running now
+		overlaps atomic.Int32 // steps that began while another ran
+		counter  int          // touched only by steps
+	)
+	// await runs fn (an await) outside the step accounting.
+	await := func(fn func() error) error {
+		running.Add(-1)
+		err := fn()
+		if running.Add(1) != 1 {
+			overlaps.Add(1)
+		}
+		return err
+	}
+	const rounds = 30
+	body := func(t *aio.Task) (int, error) {
+		if running.Add(1) != 1 {
+			overlaps.Add(1)
+		}
+		defer running.Add(-1)
+		for i := range rounds {
+			counter++
+			err := await(func() error {
+				switch i % 3 {
+				case 0:
+					return aio.Sleep(t, 0)
+				case 1:
+					_, err := aio.ToThread(t, func(context.Context) (int, error) { return 0, nil })
+					return err
+				default:
+					return aio.Sleep(t, time.Microsecond)
+				}
+			})
+			if err != nil {
+				return 0, err
+			}
+		}
+		return 0, nil
+	}
+
+	n := 4 * stressProcs()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if _, err := aio.Call(ctx, l, body); err != nil {
+				t.Errorf("Call() = %v; want nil", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := overlaps.Load(); got != 0 {
+		t.Errorf("%d steps began while another step ran; want 0", got)
+	}
+	got := call(t, l, func(*aio.Task) (int, error) { return counter, nil })
+	if want := n * rounds; got != want {
+		t.Errorf("counter = %d; want %d", got, want)
+	}
+	if tid := l.ThreadID(); tid != 0 {
+		t.Errorf("ThreadID() = %d; want 0 for an unpinned loop", tid)
+	}
+}
+
+// # What an idle loop holds
 
 // TestIdleLoopHoldsNoResult checks that once a call has returned and its
 // result is dropped, an idle loop keeps nothing of it reachable.
 func TestIdleLoopHoldsNoResult(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	type big struct{ b [1 << 20]byte }
+	type big struct{ _ [1 << 20]byte } // large: allocated, and collected, on its own
 	collected := make(chan struct{})
 	func() {
 		v := call(t, l, func(*aio.Task) (*big, error) { return new(big), nil })
 		runtime.AddCleanup(v, func(chan struct{}) { close(collected) }, collected)
 	}()
-	waitFor(t, "the dropped result to be collected while the loop idles", func() bool {
+	testkit.WaitFor(t, "the dropped result to be collected while the loop idles", func() bool {
 		runtime.GC()
 		select {
 		case <-collected:
@@ -426,44 +420,4 @@ func TestIdleLoopHoldsNoResult(t *testing.T) {
 			return false
 		}
 	})
-}
-
-// TestSlowTaskLoggerCallsRun checks that a SlowTask report whose handler
-// calls back into the loop (Run from the logger) is refused with
-// ErrLoopThread where it would deadlock, pinned or not, and that the loop
-// serves on.
-func TestSlowTaskLoggerCallsRun(t *testing.T) {
-	for _, opts := range [][]aio.Option{nil, {aio.Unpinned()}} {
-		t.Run(fmt.Sprintf("%d options", len(opts)), func(t *testing.T) {
-			leaktest.Check(t)
-			var l *aio.Loop
-			var mu sync.Mutex
-			var errs []error
-			logger := slog.New(recordFunc(func(slog.Record) {
-				_, err := aio.Call(context.Background(), l, func(*aio.Task) (int, error) { return 1, nil })
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}))
-			l = startLoop(t, append(opts, aio.SlowTask(time.Millisecond), aio.Logger(logger))...)
-			watchdog(t, "a slow step whose report calls Run", func() {
-				call(t, l, func(*aio.Task) (int, error) { time.Sleep(10 * time.Millisecond); return 0, nil })
-				waitFor(t, "the report", func() bool {
-					mu.Lock()
-					defer mu.Unlock()
-					return len(errs) > 0
-				})
-			})
-			checkLoopServes(t, l)
-			mu.Lock()
-			defer mu.Unlock()
-			for _, err := range errs {
-				// The watchdog's goroutine may call Run; the loop's own
-				// thread must be refused.
-				if err != nil && !errors.Is(err, aio.ErrLoopThread) {
-					t.Errorf("Run from the slow-task logger = %v; want nil or ErrLoopThread", err)
-				}
-			}
-		})
-	}
 }

@@ -3,7 +3,6 @@ package aio_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -12,7 +11,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // panickingTask panics with v; its name shows in the PanicError's stack.
@@ -20,22 +19,11 @@ func panickingTask(v any) func(*aio.Task) (int, error) {
 	return func(*aio.Task) (int, error) { panic(v) }
 }
 
-// checkLoopServes fails t unless l still runs tasks, on its thread.
-func checkLoopServes(t *testing.T, l *aio.Loop) {
-	t.Helper()
-	tid := call(t, l, func(t *aio.Task) (int, error) {
-		return threadID(), aio.Sleep(t, 0)
-	})
-	if l.Pinned() && tid != l.ThreadID() {
-		t.Errorf("afterwards, a task ran on thread %d; want %d", tid, l.ThreadID())
-	}
-}
-
 // TestPanicRepanicsInWaiter checks semantics 4: a task's panic becomes a
 // *PanicError with its value and the task's stack, re-panicked in whoever
 // waits for the task, and the loop serves on.
 func TestPanicRepanicsInWaiter(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	waiters := []struct {
@@ -58,7 +46,7 @@ func TestPanicRepanicsInWaiter(t *testing.T) {
 			aio.Call(ctx, l, func(t *aio.Task) (int, error) { return aio.Await(t, aio.Go(t, fn)) })
 		}},
 		{"Timeout", func(ctx context.Context, fn func(*aio.Task) (int, error)) {
-			aio.Call(ctx, l, func(t *aio.Task) (int, error) { return aio.Timeout(t, testTimeout, fn) })
+			aio.Call(ctx, l, func(t *aio.Task) (int, error) { return aio.Timeout(t, testkit.Timeout, fn) })
 		}},
 		{"Group.Wait", func(ctx context.Context, fn func(*aio.Task) (int, error)) {
 			aio.Call(ctx, l, func(t *aio.Task) (int, error) {
@@ -70,7 +58,7 @@ func TestPanicRepanicsInWaiter(t *testing.T) {
 	}
 	for _, w := range waiters {
 		t.Run(w.name, func(t *testing.T) {
-			p := recoverPanic(func() { w.wait(testContext(t), panickingTask("boom")) })
+			p := testkit.RecoverPanic(func() { w.wait(testkit.Context(t), panickingTask("boom")) })
 			pe := panicError(t, p)
 			if pe.Value != "boom" {
 				t.Errorf("PanicError.Value = %v; want %q", pe.Value, "boom")
@@ -87,25 +75,25 @@ func TestPanicRepanicsInWaiter(t *testing.T) {
 }
 
 func TestPanicErrorUnwrap(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
-	p := recoverPanic(func() { aio.Call(testContext(t), l, panickingTask(errTask)) })
+	p := testkit.RecoverPanic(func() { aio.Call(testkit.Context(t), l, panickingTask(testkit.ErrTask)) })
 	pe := panicError(t, p)
-	if !errors.Is(pe, errTask) || pe.Unwrap() != errTask {
-		t.Errorf("PanicError of panic(errTask): errors.Is = false or Unwrap() = %v; want errTask", pe.Unwrap())
+	if !errors.Is(pe, testkit.ErrTask) || pe.Unwrap() != testkit.ErrTask {
+		t.Errorf("PanicError of panic(testkit.ErrTask): errors.Is = false or Unwrap() = %v; want testkit.ErrTask", pe.Unwrap())
 	}
-	p = recoverPanic(func() { aio.Call(testContext(t), l, panickingTask(42)) })
+	p = testkit.RecoverPanic(func() { aio.Call(testkit.Context(t), l, panickingTask(42)) })
 	if pe := panicError(t, p); pe.Unwrap() != nil || pe.Value != 42 {
 		t.Errorf("PanicError of panic(42): Value = %v, Unwrap() = %v; want 42, nil", pe.Value, pe.Unwrap())
 	}
 }
 
 func TestPanicNil(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
-	p := recoverPanic(func() { aio.Call(testContext(t), l, panickingTask(nil)) })
+	p := testkit.RecoverPanic(func() { aio.Call(testkit.Context(t), l, panickingTask(nil)) })
 	pe := panicError(t, p)
 	var nilErr *runtime.PanicNilError
 	if !errors.As(pe, &nilErr) {
@@ -130,7 +118,7 @@ func TestAsPanicError(t *testing.T) {
 }
 
 func TestPanicRecoveredInTask(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// A task may recover the panic of a task it awaits and go on.
@@ -142,7 +130,7 @@ func TestPanicRecoveredInTask(t *testing.T) {
 		}()
 		pe, ok := p.(*aio.PanicError)
 		if !ok {
-			return p, errTask
+			return p, testkit.ErrTask
 		}
 		return pe.Value, aio.Sleep(t, 0)
 	})
@@ -152,13 +140,13 @@ func TestPanicRecoveredInTask(t *testing.T) {
 }
 
 func TestPanicWaitedTwice(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Every waiter of a panicked task gets the same panic.
-	f := aio.Spawn(testContext(t), l, panickingTask("twice"))
+	f := aio.Spawn(testkit.Context(t), l, panickingTask("twice"))
 	for i := range 2 {
-		pe := panicError(t, recoverPanic(func() { f.Wait(testContext(t)) }))
+		pe := panicError(t, testkit.RecoverPanic(func() { f.Wait(testkit.Context(t)) }))
 		if pe.Value != "twice" {
 			t.Errorf("Wait() #%d panicked with %v; want %q", i+1, pe.Value, "twice")
 		}
@@ -169,7 +157,7 @@ func TestPanicWaitedTwice(t *testing.T) {
 // does) does not kill the loop: whoever waits for the task calls
 // runtime.Goexit in turn, and the loop serves on.
 func TestGoexitInTask(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	exiting := func(*aio.Task) (int, error) {
@@ -195,7 +183,7 @@ func TestGoexitInTask(t *testing.T) {
 	}
 	for _, w := range waiters {
 		t.Run(w.name, func(t *testing.T) {
-			if !goexits(func() { w.wait(testContext(t)) }) {
+			if goexited, _ := testkit.Goexits(func() { w.wait(testkit.Context(t)) }); !goexited {
 				t.Errorf("the waiter returned; want it to call runtime.Goexit")
 			}
 			checkLoopServes(t, l)
@@ -206,7 +194,7 @@ func TestGoexitInTask(t *testing.T) {
 // TestGoexitInTaskOfClosedLoop checks that a loop whose task called
 // runtime.Goexit still closes cleanly.
 func TestGoexitInTaskOfClosedLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.NewLoop()
 	served := make(chan bool, 1)
 	go func() {
@@ -233,14 +221,14 @@ func TestGoexitInTaskOfClosedLoop(t *testing.T) {
 // its stack when the loop closes, and returned by Close; a retrieved one is
 // not.
 func TestUnretrievedPanic(t *testing.T) {
-	leaktest.Check(t)
-	logger, logs := newLogger()
-	l := aio.Start(aio.Logger(logger))
+	testkit.Check(t)
+	var logs testkit.LogSink
+	l := aio.Start(aio.Logger(logs.Logger()))
 
 	lost := aio.Spawn(context.Background(), l, panickingTask("lost"))
 	seen := aio.Spawn(context.Background(), l, panickingTask("seen"))
 	<-lost.Done() // Done is not a retrieval
-	recoverPanic(func() { seen.Wait(context.Background()) })
+	testkit.RecoverPanic(func() { seen.Wait(context.Background()) })
 
 	err := l.Close()
 	runtime.KeepAlive(lost) // a future collected first is logged then, not at Close
@@ -267,9 +255,9 @@ func TestUnretrievedPanic(t *testing.T) {
 }
 
 func TestPanicInChildNobodyAwaits(t *testing.T) {
-	leaktest.Check(t)
-	logger, logs := newLogger()
-	l := aio.Start(aio.Logger(logger))
+	testkit.Check(t)
+	var logs testkit.LogSink
+	l := aio.Start(aio.Logger(logs.Logger()))
 
 	// The parent never awaits its child: the panic is still not lost.
 	call(t, l, func(t *aio.Task) (int, error) {
@@ -291,33 +279,28 @@ func TestPanicInChildNobodyAwaits(t *testing.T) {
 // logged, with the task's name and stack, once its future is collected, and
 // Close has nothing left to report.
 func TestUnretrievedPanicOfDroppedFuture(t *testing.T) {
-	leaktest.Check(t)
-	var dropped atomic.Int64
-	var logs logBuffer
-	logger := slog.New(recordFunc(func(r slog.Record) {
-		if strings.Contains(r.Message, "dropped unretrieved") {
-			dropped.Add(1)
-			if dropped.Load() == 1 {
-				fmt.Fprintf(&logs, "%s %v", r.Message, attrs(r))
-			}
-		}
-	}))
-	l := aio.Start(aio.Logger(logger))
+	testkit.Check(t)
+	var logs testkit.LogSink
+	l := aio.Start(aio.Logger(logs.Logger()))
+	// dropped returns the records of dropped panics of the forgotten tasks.
+	dropped := func() []testkit.Record {
+		return logs.Find("aio: task panicked and its future was dropped unretrieved", "panic", "forgotten")
+	}
 
 	const n = 2000
 	for range n {
 		aio.Spawn(context.Background(), l, panickingTask("forgotten"))
 	}
 	call(t, l, func(t *aio.Task) (int, error) { return 0, nil }) // all have run
-	waitFor(t, "every dropped panic to be logged", func() bool {
+	testkit.WaitFor(t, "every dropped panic to be logged", func() bool {
 		runtime.GC()
-		return dropped.Load() == n
+		return len(dropped()) == n
 	})
 	if err := l.Close(); err != nil {
 		t.Errorf("Close() = %v; want nil: the dropped panics were reported already", err)
 	}
-	if got := logs.String(); !strings.Contains(got, "forgotten") || !strings.Contains(got, "panickingTask") || !strings.Contains(got, "task ") {
-		t.Errorf("log = %q; want the panic value, the task and its stack", got)
+	if r := dropped()[0]; !strings.Contains(r.Attrs["stack"], "panickingTask") || !strings.HasPrefix(r.Attrs["task"], "task ") {
+		t.Errorf("record = %v; want the task and its stack", r.Attrs)
 	}
 }
 
@@ -326,40 +309,37 @@ func TestUnretrievedPanicOfDroppedFuture(t *testing.T) {
 // user code: it reaches the waiter as a *PanicError with a nil Value, and
 // nothing hangs, is swallowed or recycled while still running.
 func TestPanicNilUnderPanicnil(t *testing.T) {
-	if out, ok, child := inSubprocess(t, "GODEBUG=panicnil=1"); !child {
-		if !ok || !strings.Contains(out, "--- PASS") {
-			t.Fatalf("the test failed under GODEBUG=panicnil=1:\n%s", out)
-		}
+	if _, child := testkit.PassInSubprocess(t, "GODEBUG=panicnil=1"); !child {
 		return
 	}
-	leaktest.Check(t)
-	logger, logs := newLogger()
-	l := aio.Start(aio.Logger(logger))
+	testkit.Check(t)
+	var logs testkit.LogSink
+	l := aio.Start(aio.Logger(logs.Logger()))
 	nilPanic := func(what string, fn func()) {
 		t.Helper()
 		var p any
-		watchdog(t, what, func() { p = recoverPanic(fn) })
+		testkit.Do(t, what, func() { p = testkit.RecoverPanic(fn) })
 		pe := panicError(t, p)
 		if pe.Value != nil {
 			t.Errorf("%s: PanicError.Value = %v; want nil", what, pe.Value)
 		}
 	}
 	nilPanic("task", func() {
-		aio.Call(testContext(t), l, func(*aio.Task) (int, error) { panic(nil) })
+		aio.Call(testkit.Context(t), l, func(*aio.Task) (int, error) { panic(nil) })
 	})
 	nilPanic("ToThread function", func() {
-		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+		aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) {
 			return aio.ToThread(t, func(context.Context) (int, error) { panic(nil) })
 		})
 	})
 	nilPanic("generator", func() {
-		s := aio.OpenStream(testContext(t), l, func(*aio.Task, func(int) bool) error { panic(nil) })
+		s := aio.OpenStream(testkit.Context(t), l, func(*aio.Task, func(int) bool) error { panic(nil) })
 		defer s.Close()
-		s.Next(testContext(t))
+		s.Next(testkit.Context(t))
 	})
 	exitSaw := make(chan error, 1)
 	nilPanic("With body", func() {
-		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+		aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) {
 			res := aio.ResourceFunc(func(*aio.Task) (int, error) { return 1, nil },
 				func(_ *aio.Task, _ int, how error) error { exitSaw <- how; return nil })
 			return 0, aio.With(t, res, func(int) error { panic(nil) })
@@ -373,11 +353,11 @@ func TestPanicNilUnderPanicnil(t *testing.T) {
 		t.Fatalf("Post() = %v", err)
 	}
 	checkLoopServes(t, l)
-	waitFor(t, "the callback's panic to be logged", func() bool { return strings.Contains(logs.String(), "callback panicked") })
+	testkit.WaitFor(t, "the callback's panic to be logged", func() bool { return strings.Contains(logs.String(), "callback panicked") })
 	lost := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) { panic(nil) })
 	<-lost.Done()
 	var err error
-	watchdog(t, "Close", func() { err = l.Close() })
+	testkit.Do(t, "Close", func() { err = l.Close() })
 	runtime.KeepAlive(lost)
 	if !errors.As(err, &pe) || pe.Value != nil {
 		t.Errorf("Close() = %v; want the unretrieved *PanicError of the panic(nil)", err)
@@ -390,10 +370,7 @@ func TestPanicNilUnderPanicnil(t *testing.T) {
 // still reports the unretrieved panic. It runs in a subprocess, since the
 // failure it guards against kills the process.
 func TestLoggerPanics(t *testing.T) {
-	if out, ok, child := inSubprocess(t); !child {
-		if !ok || !strings.Contains(out, "--- PASS") {
-			t.Fatalf("the test failed or killed its process:\n%s", out)
-		}
+	if out, child := testkit.PassInSubprocess(t); !child {
 		if !strings.Contains(out, "the Logger panicked") {
 			t.Errorf("standard error = %q; want the record the Logger could not take", out)
 		}
@@ -401,6 +378,7 @@ func TestLoggerPanics(t *testing.T) {
 	}
 	for _, how := range []string{"panic", "Goexit"} {
 		t.Run(how, func(t *testing.T) {
+			testkit.Check(t)
 			var calls atomic.Int64
 			logger := slog.New(recordFunc(func(slog.Record) {
 				calls.Add(1)
@@ -414,7 +392,7 @@ func TestLoggerPanics(t *testing.T) {
 				// Each slow step is reported, by the watchdog or after the step.
 				before := calls.Load()
 				call(t, l, func(*aio.Task) (int, error) { time.Sleep(5 * time.Millisecond); return 0, nil })
-				waitFor(t, "the slow step's report", func() bool { return calls.Load() > before })
+				testkit.WaitFor(t, "the slow step's report", func() bool { return calls.Load() > before })
 			}
 			if err := l.Post(func() { panic("callback boom") }); err != nil {
 				t.Fatalf("Post() = %v", err)
@@ -423,7 +401,7 @@ func TestLoggerPanics(t *testing.T) {
 			lost := aio.Spawn(context.Background(), l, panickingTask("lost"))
 			<-lost.Done()
 			var err error
-			watchdog(t, "Close", func() { err = l.Close() })
+			testkit.Do(t, "Close", func() { err = l.Close() })
 			runtime.KeepAlive(lost)
 			var pe *aio.PanicError
 			if !errors.As(err, &pe) || pe.Value != "lost" {

@@ -8,11 +8,11 @@ import (
 	"testing"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestQueueFIFO(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	for _, size := range []int{0, 1, 3} {
@@ -52,7 +52,7 @@ func TestQueueFIFO(t *testing.T) {
 }
 
 func TestQueueBoundedPutSuspends(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	got := call(t, l, func(t *aio.Task) ([]string, error) {
@@ -82,7 +82,7 @@ func TestQueueBoundedPutSuspends(t *testing.T) {
 }
 
 func TestQueueTry(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type result struct {
@@ -113,7 +113,7 @@ func TestQueueTry(t *testing.T) {
 }
 
 func TestQueueClose(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type result struct {
@@ -166,7 +166,7 @@ func TestQueueClose(t *testing.T) {
 }
 
 func TestQueueCancelledWaiterPassesWakeOn(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Two getters wait; one item comes while the first is being
@@ -189,7 +189,7 @@ func TestQueueCancelledWaiterPassesWakeOn(t *testing.T) {
 		aio.Await(t, first)
 		aio.Await(t, second)
 		if v != 5 {
-			return errs, errTask
+			return errs, testkit.ErrTask
 		}
 		return errs, nil
 	})
@@ -214,7 +214,7 @@ func FuzzQueue(f *testing.F) {
 		if len(ops) == 0 {
 			return
 		}
-		leaktest.Check(t)
+		testkit.Check(t)
 		l := startLoop(t)
 		size := int(ops[0] % 4)
 		if err := call(t, l, func(t *aio.Task) (error, error) {

@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestRecv(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type result struct {
@@ -54,7 +54,7 @@ func TestRecv(t *testing.T) {
 }
 
 func TestRecvLeavesLoopFree(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Another task of the loop sends what Recv waits for.
@@ -76,25 +76,25 @@ func TestRecvLeavesLoopFree(t *testing.T) {
 }
 
 func TestRecvCancelled(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Cancelled while it waits: the context's error, and the helper that
-	// waited on the channel goes away (leaktest checks).
+	// waited on the channel goes away (testkit.Check checks).
 	ch := make(chan int)
 	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
 		v, _, err := aio.Recv(t, ch)
 		return v, err
 	})
-	waitFor(t, "Recv to wait", func() bool { return l.Stats().Tasks == 1 && l.Stats().Steps > 0 })
+	testkit.WaitFor(t, "Recv to wait", func() bool { return l.Stats().Tasks == 1 && l.Stats().Steps > 0 })
 	f.Cancel()
-	if _, err := f.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+	if _, err := f.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Recv() cancelled = %v; want context.Canceled", err)
 	}
 }
 
 func TestRecvLosesNothing(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Producers send on an unbuffered channel; tasks receive with Recv
@@ -149,7 +149,7 @@ func TestRecvLosesNothing(t *testing.T) {
 // can win every time), one task receives uncancelled, so that the sender
 // always gets through.
 func TestRecvCancelledKeepsValue(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	const n = 300
@@ -178,7 +178,7 @@ func TestRecvCancelledKeepsValue(t *testing.T) {
 			}
 			f.Cancel()
 		}
-		r, err := f.Wait(testContext(t))
+		r, err := f.Wait(testkit.Context(t))
 		if err != nil && !errors.Is(err, context.Canceled) {
 			t.Fatalf("Wait() = %v after %d values; want nil or context.Canceled (a value lost leaves the last Recv waiting)", err, len(got))
 		}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // reentrantBound bounds a re-entrant call that, refused as it should be,
@@ -69,7 +69,7 @@ func TestReentrantCallsRefused(t *testing.T) {
 	for _, lc := range loops {
 		for _, tt := range cases {
 			t.Run(lc.name+"/"+tt.name, func(t *testing.T) {
-				leaktest.Check(t)
+				testkit.Check(t)
 				l := aio.Start(lc.opts...)
 				t.Cleanup(func() {
 					// Bounded: a loop wedged by a broken refusal must not
@@ -112,7 +112,7 @@ func TestReentrantCallsRefused(t *testing.T) {
 }
 
 func TestWaitOnLoopForSettledFuture(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Nothing to wait for: no refusal, the outcome is returned.
@@ -133,21 +133,8 @@ func TestWaitOnLoopForSettledFuture(t *testing.T) {
 	}
 }
 
-func TestSpawnFromTask(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	// Spawn never blocks, so the loop's own tasks may use it.
-	got := call(t, l, func(t *aio.Task) (int, error) {
-		return aio.Await(t, aio.Spawn(t.Context(), t.Loop(), func(*aio.Task) (int, error) { return 11, nil }))
-	})
-	if got != 11 {
-		t.Errorf("Await(Spawn()) from a task = %d; want 11", got)
-	}
-}
-
 func TestBlockingCallsFromToThread(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// A ToThread function runs off the loop: it may block on the loop.
@@ -168,20 +155,5 @@ func TestBlockingCallsFromToThread(t *testing.T) {
 	})
 	if want := "1 2 false"; got != want {
 		t.Errorf("Call, Wait, InLoop from ToThread = %q; want %q", got, want)
-	}
-}
-
-func TestCallAcrossLoops(t *testing.T) {
-	leaktest.Check(t)
-	a := startLoop(t)
-	b := startLoop(t)
-
-	// A task of one loop may block on another loop (it stalls its own loop
-	// meanwhile, but nothing deadlocks).
-	got := call(t, a, func(t *aio.Task) (int, error) {
-		return aio.Call(t.Context(), b, func(*aio.Task) (int, error) { return threadID(), nil })
-	})
-	if got != b.ThreadID() {
-		t.Errorf("Call() into loop b from a task of loop a ran on thread %d; want b's, %d", got, b.ThreadID())
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // probe is a test aio.Resource that records what With did with it. It is
@@ -32,7 +32,7 @@ type probe struct {
 
 func (p *probe) Enter(t *aio.Task) (string, error) {
 	p.enters++
-	p.tids = append(p.tids, threadID())
+	p.tids = append(p.tids, testkit.ThreadID())
 	if p.log != nil {
 		*p.log = append(*p.log, "enter "+p.name)
 	}
@@ -40,7 +40,7 @@ func (p *probe) Enter(t *aio.Task) (string, error) {
 		if err := aio.Sleep(t, 0); err != nil {
 			return "", err
 		}
-		p.tids = append(p.tids, threadID())
+		p.tids = append(p.tids, testkit.ThreadID())
 	}
 	if p.enterPan != nil {
 		panic(p.enterPan)
@@ -51,19 +51,19 @@ func (p *probe) Enter(t *aio.Task) (string, error) {
 func (p *probe) Exit(t *aio.Task, how error) error {
 	p.exits++
 	p.hows = append(p.hows, how)
-	p.tids = append(p.tids, threadID())
+	p.tids = append(p.tids, testkit.ThreadID())
 	if p.log != nil {
 		*p.log = append(*p.log, "exit "+p.name)
 	}
 	if p.await {
 		aio.Sleep(t, 0)
-		p.tids = append(p.tids, threadID())
+		p.tids = append(p.tids, testkit.ThreadID())
 	}
 	return p.exitErr
 }
 
 func TestWith(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	errPanicky := errors.New("panicky")
@@ -82,23 +82,23 @@ func TestWith(t *testing.T) {
 		},
 		{
 			name:     "body error",
-			body:     func(*aio.Task, string) error { return errBody },
-			wantHow:  func(how error) bool { return how == errBody },
-			wantErrs: []error{errBody},
+			body:     func(*aio.Task, string) error { return testkit.ErrBody },
+			wantHow:  func(how error) bool { return how == testkit.ErrBody },
+			wantErrs: []error{testkit.ErrBody},
 		},
 		{
 			name:     "exit error",
-			exitErr:  errExit,
+			exitErr:  testkit.ErrExit,
 			body:     func(*aio.Task, string) error { return nil },
 			wantHow:  func(how error) bool { return how == nil },
-			wantErrs: []error{errExit},
+			wantErrs: []error{testkit.ErrExit},
 		},
 		{
 			name:     "both errors joined",
-			exitErr:  errExit,
-			body:     func(*aio.Task, string) error { return errBody },
-			wantHow:  func(how error) bool { return how == errBody },
-			wantErrs: []error{errBody, errExit},
+			exitErr:  testkit.ErrExit,
+			body:     func(*aio.Task, string) error { return testkit.ErrBody },
+			wantHow:  func(how error) bool { return how == testkit.ErrBody },
+			wantErrs: []error{testkit.ErrBody, testkit.ErrExit},
 		},
 		{
 			name: "body panics",
@@ -120,7 +120,7 @@ func TestWith(t *testing.T) {
 			}
 			got := call(t, l, func(task *aio.Task) (result, error) {
 				var r result
-				r.panic = recoverPanic(func() {
+				r.panic = testkit.RecoverPanic(func() {
 					r.err = aio.With(task, p, func(v string) error {
 						r.bodyV = v
 						r.bodyAt = p.enters*10 + p.exits
@@ -166,14 +166,14 @@ func TestWith(t *testing.T) {
 }
 
 func TestWithEnterFails(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// Neither the body nor Exit runs; With returns Enter's error as is, or
 	// lets Enter's panic go on.
 	for _, p := range []*probe{
-		{name: "error", enterErr: errEnter},
-		{name: "error after await", enterErr: errEnter, await: true},
+		{name: "error", enterErr: testkit.ErrEnter},
+		{name: "error after await", enterErr: testkit.ErrEnter, await: true},
 		{name: "panic", enterPan: "enter boom"},
 	} {
 		t.Run(p.name, func(t *testing.T) {
@@ -184,7 +184,7 @@ func TestWithEnterFails(t *testing.T) {
 			}
 			got := call(t, l, func(task *aio.Task) (result, error) {
 				var r result
-				r.panic = recoverPanic(func() {
+				r.panic = testkit.RecoverPanic(func() {
 					r.err = aio.With(task, p, func(string) error {
 						r.body = true
 						return nil
@@ -206,34 +206,34 @@ func TestWithEnterFails(t *testing.T) {
 }
 
 func TestWithNested(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	var log []string // touched on the loop only, read after Call
 	outer := &probe{name: "outer", log: &log}
-	inner := &probe{name: "inner", log: &log, exitErr: errExit}
+	inner := &probe{name: "inner", log: &log, exitErr: testkit.ErrExit}
 	err := call(t, l, func(task *aio.Task) (error, error) {
 		return aio.With(task, outer, func(string) error {
 			return aio.With(task, inner, func(string) error {
 				log = append(log, "body")
-				return errBody
+				return testkit.ErrBody
 			})
 		}), nil
 	})
 	if want := []string{"enter outer", "enter inner", "body", "exit inner", "exit outer"}; !slices.Equal(log, want) {
 		t.Errorf("order = %q; want %q", log, want)
 	}
-	if !errors.Is(err, errBody) || !errors.Is(err, errExit) {
-		t.Errorf("With() = %v; want errBody and errExit", err)
+	if !errors.Is(err, testkit.ErrBody) || !errors.Is(err, testkit.ErrExit) {
+		t.Errorf("With() = %v; want testkit.ErrBody and testkit.ErrExit", err)
 	}
 	// The outer Exit is told the inner block's joined error.
-	if how := outer.hows[0]; !errors.Is(how, errBody) || !errors.Is(how, errExit) {
-		t.Errorf("outer Exit was told %v; want errBody and errExit", how)
+	if how := outer.hows[0]; !errors.Is(how, testkit.ErrBody) || !errors.Is(how, testkit.ErrExit) {
+		t.Errorf("outer Exit was told %v; want testkit.ErrBody and testkit.ErrExit", how)
 	}
 }
 
 func TestWithCancelledBody(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// The body ends because the caller's ctx did: Exit runs once, on the
@@ -260,20 +260,20 @@ func TestWithCancelledBody(t *testing.T) {
 }
 
 func TestWithGoexitInBody(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// runtime.Goexit in the body: Exit runs, told something that is not
 	// nil, and the Goexit goes on to whoever waits for the task.
 	p := &probe{name: "res"}
-	if !goexits(func() {
-		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+	if goexited, _ := testkit.Goexits(func() {
+		aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) {
 			return 0, aio.With(t, p, func(string) error {
 				runtime.Goexit()
 				return nil
 			})
 		})
-	}) {
+	}); !goexited {
 		t.Errorf("Call() returned; want it to call runtime.Goexit")
 	}
 	// Read after a later Call: the exiting one gave no ordering.
@@ -284,27 +284,49 @@ func TestWithGoexitInBody(t *testing.T) {
 }
 
 func TestWithExitFailsDuringPanic(t *testing.T) {
-	leaktest.Check(t)
-	logger, logs := newLogger()
-	l := startLoop(t, aio.Logger(logger))
+	testkit.Check(t)
+	var logs testkit.LogSink
+	l := startLoop(t, aio.Logger(logs.Logger()))
 
 	// Exit's error cannot travel with the panic: it is logged.
-	p := &probe{name: "res", exitErr: errExit}
+	p := &probe{name: "res", exitErr: testkit.ErrExit}
 	got := call(t, l, func(t *aio.Task) (any, error) {
-		return recoverPanic(func() {
+		return testkit.RecoverPanic(func() {
 			aio.With(t, p, func(string) error { panic("body boom") })
 		}), nil
 	})
 	if got != "body boom" {
 		t.Errorf("With() panicked with %v; want %q", got, "body boom")
 	}
-	if log := logs.String(); !strings.Contains(log, errExit.Error()) {
+	if log := logs.String(); !strings.Contains(log, testkit.ErrExit.Error()) {
 		t.Errorf("log = %q; want Exit's error", log)
 	}
 }
 
+// TestWithBadInput checks that With and Enter refuse a nil resource, With a
+// nil body, and ResourceFunc a nil enter function.
+func TestWithBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	runInvalidCases(t, l, []invalidCase{
+		{name: "With nil resource", inTask: func(t *aio.Task) error {
+			return aio.With[int](t, nil, func(int) error { return nil })
+		}, want: "nil Resource"},
+		{name: "With nil body", inTask: func(t *aio.Task) error {
+			return aio.With(t, aio.ResourceFunc(func(*aio.Task) (int, error) { return 0, nil }, nil), nil)
+		}, want: "nil body"},
+		{name: "ResourceFunc nil enter", inTask: func(t *aio.Task) error {
+			return aio.With(t, aio.ResourceFunc[int](nil, nil), func(int) error { return nil })
+		}, want: "nil enter"},
+		{name: "Enter nil resource", inTask: func(t *aio.Task) error {
+			_, _, err := aio.Enter[int](t, nil)
+			return err
+		}, want: "nil Resource"},
+	})
+}
+
 func TestResourceFunc(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type result struct {
@@ -322,17 +344,17 @@ func TestResourceFunc(t *testing.T) {
 			})
 		r.err = aio.With(t, res, func(v int) error {
 			r.log = append(r.log, fmt.Sprint("body ", v))
-			return errBody
+			return testkit.ErrBody
 		})
 		// Without an exit function: nothing to run.
 		r.none = aio.With(t, aio.ResourceFunc(func(*aio.Task) (int, error) { return 1, nil }, nil), func(int) error { return nil })
 		return r, nil
 	})
-	if want := []string{"enter", "body 5", "exit 5 " + errBody.Error()}; !slices.Equal(got.log, want) {
+	if want := []string{"enter", "body 5", "exit 5 " + testkit.ErrBody.Error()}; !slices.Equal(got.log, want) {
 		t.Errorf("order = %q; want %q", got.log, want)
 	}
-	if !errors.Is(got.err, errBody) || got.none != nil {
-		t.Errorf("With() = %v, %v; want %v, nil", got.err, got.none, errBody)
+	if !errors.Is(got.err, testkit.ErrBody) || got.none != nil {
+		t.Errorf("With() = %v, %v; want %v, nil", got.err, got.none, testkit.ErrBody)
 	}
 }
 
@@ -365,9 +387,9 @@ func (r *ctxResource) Exit(t *aio.Task, how error) error {
 // runs still ends it, so Enter's awaits return at once; and that it carries
 // the values of the entering task's context.
 func TestResourceLifetime(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
-	ctx := context.WithValue(testContext(t), ctxKey{}, "v")
+	ctx := context.WithValue(testkit.Context(t), testkit.CtxKey{}, "v")
 
 	r := &ctxResource{}
 	inBody := call(t, l, func(t *aio.Task) (error, error) {
@@ -401,7 +423,7 @@ func TestResourceLifetime(t *testing.T) {
 	if err := r.ctx.Err(); err != nil {
 		t.Errorf("Enter's context after its task ended: %v; want live", err)
 	}
-	if v := r.ctx.Value(ctxKey{}); v != "v" {
+	if v := r.ctx.Value(testkit.CtxKey{}); v != "v" {
 		t.Errorf("Enter's context carries %v; want the entering task's value", v)
 	}
 	call(t, l, func(t *aio.Task) (int, error) { return 0, exit(t, nil) })
@@ -424,7 +446,7 @@ func TestResourceLifetime(t *testing.T) {
 		cancel()
 	}()
 	var enterErr error
-	watchdog(t, "Enter cancelled while it awaits", func() {
+	testkit.Do(t, "Enter cancelled while it awaits", func() {
 		_, enterErr = aio.Call(cctx, l, func(t *aio.Task) (int, error) {
 			_, _, err := aio.Enter(t, r)
 			return 0, err
@@ -438,7 +460,7 @@ func TestResourceLifetime(t *testing.T) {
 // TestResourceFuncOverlapping checks that overlapping uses of one
 // ResourceFunc each hand exit their own value, in whatever order they end.
 func TestResourceFuncOverlapping(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	next := 0
 	exited := map[int]int{} // value -> times exited
@@ -477,16 +499,16 @@ func TestResourceFuncOverlapping(t *testing.T) {
 // the block's exit error, a *PanicError, here as in threadrunner and at
 // Close; and the entered resource's context still ends.
 func TestExitPanicIsAnError(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	var ctx context.Context
 	res := aio.ResourceFunc(func(t *aio.Task) (int, error) { ctx = t.Context(); return 1, nil },
 		func(*aio.Task, int, error) error { panic("exit boom") })
 	err := call(t, l, func(t *aio.Task) (error, error) {
-		return aio.With(t, res, func(int) error { return errBody }), nil
+		return aio.With(t, res, func(int) error { return testkit.ErrBody }), nil
 	})
 	var pe *aio.PanicError
-	if !errors.Is(err, errBody) || !errors.As(err, &pe) || pe.Value != "exit boom" {
+	if !errors.Is(err, testkit.ErrBody) || !errors.As(err, &pe) || pe.Value != "exit boom" {
 		t.Errorf("With() = %v; want the body's error joined with Exit's *PanicError", err)
 	}
 	if ctx.Err() == nil {

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestRunReturnsMain(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 
 	tests := []struct {
 		name    string
@@ -22,11 +22,11 @@ func TestRunReturnsMain(t *testing.T) {
 		wantErr error
 	}{
 		{"value", func(t *aio.Task) (int, error) { return 3, aio.Sleep(t, time.Millisecond) }, 3, nil},
-		{"error", func(*aio.Task) (int, error) { return 4, errTask }, 4, errTask},
+		{"error", func(*aio.Task) (int, error) { return 4, testkit.ErrTask }, 4, testkit.ErrTask},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := aio.Run(testContext(t), tt.give)
+			v, err := aio.Run(testkit.Context(t), tt.give)
 			// Unchanged, not merely wrapped: callers compare sentinels
 			// such as io.EOF with ==.
 			if v != tt.want || err != tt.wantErr {
@@ -37,14 +37,14 @@ func TestRunReturnsMain(t *testing.T) {
 }
 
 func TestRunOptions(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 
 	type info struct {
 		pinned bool
 		name   string
 		tid    int
 	}
-	got, err := aio.Run(testContext(t), func(t *aio.Task) (info, error) {
+	got, err := aio.Run(testkit.Context(t), func(t *aio.Task) (info, error) {
 		return info{t.Loop().Pinned(), t.Loop().Name(), t.Loop().ThreadID()}, nil
 	}, aio.Unpinned(), aio.Name("main-loop"))
 	if err != nil {
@@ -55,8 +55,33 @@ func TestRunOptions(t *testing.T) {
 	}
 }
 
+// TestAffinityRun checks that aio.Run keeps its loop on one thread too.
+func TestAffinityRun(t *testing.T) {
+	testkit.Check(t)
+	seen := threadSet{}
+	want, err := aio.Run(testkit.Context(t), func(t *aio.Task) (int, error) {
+		seen.note()
+		g := aio.NewGroup(t)
+		for range 10 {
+			g.Go(func(t *aio.Task) error {
+				seen.note()
+				err := aio.Sleep(t, time.Millisecond)
+				seen.note()
+				return err
+			})
+		}
+		err := g.Wait()
+		seen.note()
+		return t.Loop().ThreadID(), err
+	})
+	if err != nil {
+		t.Fatalf("Run() = %v; want nil", err)
+	}
+	seen.checkOne(t, want, 22)
+}
+
 func TestRunCancelsAndAwaitsLeftovers(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 
 	// main leaves a child and a task spawned with its own context behind:
 	// when main returns, Run cancels both and waits for them.
@@ -67,7 +92,7 @@ func TestRunCancelsAndAwaitsLeftovers(t *testing.T) {
 		ended.Add(1)
 		return 0, err
 	}
-	v, err := aio.Run(testContext(t), func(t *aio.Task) (int, error) {
+	v, err := aio.Run(testkit.Context(t), func(t *aio.Task) (int, error) {
 		child = aio.Go(t, leftover)
 		spawned = aio.Spawn(context.Background(), t.Loop(), leftover)
 		return 1, aio.Sleep(t, 0) // both are asleep now
@@ -89,13 +114,13 @@ func TestRunCancelsAndAwaitsLeftovers(t *testing.T) {
 }
 
 func TestRunDrainsWorkers(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 
 	// A ToThread function still running when main returns: Run waits for
-	// it (leaktest checks that nothing is left either).
+	// it (testkit.Check checks that nothing is left either).
 	var finished atomic.Bool
 	running := make(chan struct{})
-	_, err := aio.Run(testContext(t), func(t *aio.Task) (int, error) {
+	_, err := aio.Run(testkit.Context(t), func(t *aio.Task) (int, error) {
 		aio.Spawn(context.Background(), t.Loop(), func(t *aio.Task) (int, error) {
 			return aio.ToThread(t, func(ctx context.Context) (int, error) {
 				close(running)
@@ -119,12 +144,12 @@ func TestRunDrainsWorkers(t *testing.T) {
 }
 
 func TestRunCtx(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 
-	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "run"))
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), testkit.CtxKey{}, "run"))
 	var value any
 	_, err := aio.Run(ctx, func(t *aio.Task) (int, error) {
-		value = t.Context().Value(ctxKey{})
+		value = t.Context().Value(testkit.CtxKey{})
 		cancel()
 		return 0, aio.Sleep(t, time.Hour)
 	})
@@ -143,13 +168,13 @@ func TestRunCtx(t *testing.T) {
 }
 
 func TestRunPanics(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 
 	// main's panic comes out of Run once the loop has stopped: its
 	// leftover task has ended by then.
 	var ended atomic.Bool
-	p := recoverPanic(func() {
-		aio.Run(testContext(t), func(t *aio.Task) (int, error) {
+	p := testkit.RecoverPanic(func() {
+		aio.Run(testkit.Context(t), func(t *aio.Task) (int, error) {
 			aio.Spawn(context.Background(), t.Loop(), func(t *aio.Task) (int, error) {
 				err := aio.Sleep(t, time.Hour)
 				ended.Store(true)
@@ -168,10 +193,10 @@ func TestRunPanics(t *testing.T) {
 }
 
 func TestRunJoinsUnretrievedPanics(t *testing.T) {
-	leaktest.Check(t)
-	logger, _ := newLogger()
+	testkit.Check(t)
+	logger := new(testkit.LogSink).Logger()
 
-	v, err := aio.Run(testContext(t), func(t *aio.Task) (int, error) {
+	v, err := aio.Run(testkit.Context(t), func(t *aio.Task) (int, error) {
 		aio.Spawn(context.Background(), t.Loop(), panickingTask("stray"))
 		return 2, aio.Sleep(t, 0)
 	}, aio.Logger(logger))
@@ -182,14 +207,22 @@ func TestRunJoinsUnretrievedPanics(t *testing.T) {
 }
 
 func TestRunGoexit(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 
-	if !goexits(func() {
-		aio.Run(testContext(t), func(*aio.Task) (int, error) {
+	if goexited, _ := testkit.Goexits(func() {
+		aio.Run(testkit.Context(t), func(*aio.Task) (int, error) {
 			runtime.Goexit()
 			return 0, nil
 		})
-	}) {
+	}); !goexited {
 		t.Errorf("Run() returned; want it to call runtime.Goexit, as main did")
 	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	testkit.Check(t)
+	ctx := testkit.Context(t)
+	runInvalidCases(t, nil, []invalidCase{
+		{name: "Run nil function", call: func() error { _, err := aio.Run[int](ctx, nil); return err }, want: "nil function"},
+	})
 }

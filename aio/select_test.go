@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // TestSelect checks that Select returns the first case to hold, for each
@@ -15,7 +15,7 @@ import (
 // Receive that wins stores the value and one that loses leaves it in the
 // channel; and that cancellation ends it with the context's error.
 func TestSelect(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	type result struct {
 		i   int
@@ -24,8 +24,13 @@ func TestSelect(t *testing.T) {
 		ok  bool
 	}
 	run := func(fn func(t *aio.Task) (result, error)) result {
+		t.Helper()
 		var r result
-		watchdog(t, "Select", func() { r = call(t, l, fn) })
+		var err error
+		testkit.Do(t, "Select", func() { r, err = aio.Call(testkit.Context(t), l, fn) })
+		if err != nil {
+			t.Fatalf("Call() = %v; want nil", err)
+		}
 		return r
 	}
 	ch := make(chan int, 1)
@@ -90,13 +95,13 @@ func TestSelect(t *testing.T) {
 	}
 	<-ch
 	// Cancellation.
-	ctx, cancel := context.WithCancel(testContext(t))
+	ctx, cancel := context.WithCancel(testkit.Context(t))
 	go func() {
 		time.Sleep(time.Millisecond)
 		cancel()
 	}()
 	var err error
-	watchdog(t, "a cancelled Select", func() {
+	testkit.Do(t, "a cancelled Select", func() {
 		_, err = aio.Call(ctx, l, func(t *aio.Task) (int, error) {
 			return aio.Select(t, aio.After(time.Hour), aio.Receive(make(chan int), nil, nil))
 		})
@@ -105,13 +110,13 @@ func TestSelect(t *testing.T) {
 		t.Errorf("a cancelled Select = %v; want context.Canceled", err)
 	}
 	// Bad input.
-	_, err = aio.Call(testContext(t), l, func(t *aio.Task) (int, error) { return aio.Select(t, nil) })
+	_, err = aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) { return aio.Select(t, nil) })
 	if !errors.Is(err, aio.ErrInvalid) {
 		t.Errorf("Select(nil) = %v; want ErrInvalid", err)
 	}
 	other := startLoop(t)
 	pending, _ := aio.NewFuture[int](other)
-	_, err = aio.Call(testContext(t), l, func(t *aio.Task) (int, error) { return aio.Select(t, aio.Settles(pending)) })
+	_, err = aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) { return aio.Select(t, aio.Settles(pending)) })
 	if !errors.Is(err, aio.ErrInvalid) {
 		t.Errorf("Select on another loop's pending future = %v; want ErrInvalid", err)
 	}
@@ -121,7 +126,7 @@ func TestSelect(t *testing.T) {
 // every value sent is taken by exactly one Select: a Receive that took a
 // value wins even when another case held at the same moment.
 func TestSelectLosesNoValue(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	const n = 500
 	ch := make(chan int)

@@ -9,11 +9,11 @@ import (
 	"testing/quick"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestSemaphoreBoundsHolders(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	for _, tt := range []struct{ give, want int }{{3, 3}, {1, 1}, {0, 1}, {-2, 1}} {
@@ -43,7 +43,7 @@ func TestSemaphoreBoundsHolders(t *testing.T) {
 }
 
 func TestSemaphoreTryAcquire(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	got := call(t, l, func(t *aio.Task) ([4]bool, error) {
@@ -60,12 +60,12 @@ func TestSemaphoreTryAcquire(t *testing.T) {
 }
 
 func TestSemaphoreReleaseTooMany(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	got := call(t, l, func(t *aio.Task) (any, error) {
 		s := aio.NewSemaphore(1)
-		return recoverPanic(s.Release), nil
+		return testkit.RecoverPanic(s.Release), nil
 	})
 	if got != "aio: Semaphore released more than acquired" {
 		t.Errorf("Release() without Acquire panicked with %v; want %q", got, "aio: Semaphore released more than acquired")
@@ -73,7 +73,7 @@ func TestSemaphoreReleaseTooMany(t *testing.T) {
 }
 
 func TestSemaphoreCancelledWaiter(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// The first waiter is woken for the released permit but cancelled at
@@ -110,7 +110,7 @@ func TestSemaphoreCancelledWaiter(t *testing.T) {
 // has a free permit and no waiter is owed one, and once every holder has
 // released, all permits are free again.
 func TestSemaphoreModel(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	check := func(size uint8, seed int64) bool {

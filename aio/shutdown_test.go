@@ -10,15 +10,187 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
+
+// # Close and Shutdown
+
+// TestClosedLoopRefusesWork checks a closed loop, one that never served,
+// one closed as it starts and one that served: work posted to a loop that
+// never served fails with ErrClosed when it closes and never runs; Close
+// again returns nil; Done is closed; and Serve, Call, Spawn, OpenStream and
+// Post return ErrClosed and run nothing.
+func TestClosedLoopRefusesWork(t *testing.T) {
+	for _, state := range []string{"never served", "started", "served"} {
+		t.Run(state, func(t *testing.T) {
+			testkit.Check(t)
+			ran := false // written by anything that wrongly runs, read after Close
+			fn := func(*aio.Task) (int, error) { ran = true; return 1, nil }
+			var l *aio.Loop
+			var before *aio.Future[int] // posted before Close to a loop that never served
+			switch state {
+			case "started":
+				l = aio.Start()
+			case "served":
+				l = aio.Start()
+				call(t, l, func(*aio.Task) (int, error) { return 0, nil })
+			default:
+				l = aio.NewLoop()
+				before = aio.Spawn(context.Background(), l, fn)
+				if err := l.Post(func() { ran = true }); err != nil {
+					t.Fatalf("Post() before Serve = %v; want nil", err)
+				}
+			}
+			for i := range 3 {
+				if err := l.Close(); err != nil {
+					t.Fatalf("Close() #%d = %v; want nil", i+1, err)
+				}
+			}
+			select {
+			case <-l.Done():
+			default:
+				t.Errorf("Done() not closed after Close")
+			}
+			if before != nil {
+				if _, err := before.Wait(testkit.Context(t)); !errors.Is(err, aio.ErrClosed) {
+					t.Errorf("Wait() of work posted before Close = %v; want ErrClosed", err)
+				}
+			}
+			if err := l.Serve(); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("Serve() after Close = %v; want ErrClosed", err)
+			}
+			if _, err := aio.Call(context.Background(), l, fn); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("Call() = %v; want ErrClosed", err)
+			}
+			if _, err := aio.Spawn(context.Background(), l, fn).Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("Spawn().Wait() = %v; want ErrClosed", err)
+			}
+			if _, err := aio.OpenStream(context.Background(), l, aio.SliceSeq([]int{1})).Next(context.Background()); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("OpenStream().Next() = %v; want ErrClosed", err)
+			}
+			if err := l.Post(func() { ran = true }); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("Post() = %v; want ErrClosed", err)
+			}
+			if ran {
+				t.Errorf("a function ran on a closed loop")
+			}
+		})
+	}
+}
+
+// TestCloseCancelsAndAwaitsTasks checks that Close, and Shutdown with time
+// to spare, cancel the loop's tasks and wait for them: each task's await
+// fails with context.Canceled, its error is ErrClosed too, it keeps its
+// value; one spawned just before fails with ErrClosed; no task is left; and
+// the loop stops.
+func TestCloseCancelsAndAwaitsTasks(t *testing.T) {
+	tests := []struct {
+		name  string
+		close func(t *testing.T, l *aio.Loop) error
+	}{
+		{"Close", func(_ *testing.T, l *aio.Loop) error { return l.Close() }},
+		{"Shutdown", func(t *testing.T, l *aio.Loop) error { return l.Shutdown(testkit.Context(t)) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testkit.Check(t)
+			l := aio.Start()
+
+			const n = 5
+			started := make(chan struct{}, n)
+			var sleepErrs [n]error // written by the tasks, read after Close
+			futures := make([]*aio.Future[int], n)
+			for i := range n {
+				futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+					started <- struct{}{}
+					err := aio.Sleep(t, testkit.Timeout)
+					sleepErrs[i] = err
+					return i, err
+				})
+			}
+			for range n {
+				testkit.Await(t, started, "every task to start")
+			}
+			// Posted just before: it may not have started when the loop closes.
+			late := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+				return 0, aio.Sleep(t, testkit.Timeout)
+			})
+			if err := tt.close(t, l); err != nil {
+				t.Fatalf("%s() = %v; want nil", tt.name, err)
+			}
+			for i, f := range futures {
+				if !f.Settled() {
+					t.Fatalf("task %d still pending after %s", i, tt.name)
+				}
+				v, err := f.Wait(context.Background())
+				if v != i || !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
+					t.Errorf("task %d: Wait() = %v, %v; want %d, ErrClosed and context.Canceled", i, v, err, i)
+				}
+				if err := sleepErrs[i]; !errors.Is(err, context.Canceled) {
+					t.Errorf("task %d: Sleep() = %v; want context.Canceled", i, err)
+				}
+			}
+			if _, err := late.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+				t.Errorf("a task spawned just before %s: Wait() = %v; want ErrClosed", tt.name, err)
+			}
+			if s := l.Stats(); s.Tasks != 0 {
+				t.Errorf("Stats().Tasks after %s = %d; want 0", tt.name, s.Tasks)
+			}
+			testkit.Await(t, l.Done(), "the loop to stop")
+		})
+	}
+}
+
+func TestShutdownGivesUpAtDeadline(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+
+	// A task that blocks the loop without awaiting cannot be stopped from
+	// outside: Shutdown must give up when its ctx ends, and Close must
+	// finish the job once the task lets go.
+	blocking := make(chan struct{})
+	release := make(chan struct{})
+	f := aio.Spawn(context.Background(), l, func(*aio.Task) (int, error) {
+		close(blocking)
+		<-release
+		return 1, nil
+	})
+	<-blocking
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown(ended ctx) = %v; want context.Canceled", err)
+	}
+	close(release)
+	if err := l.Close(); err != nil {
+		t.Errorf("Close() = %v; want nil", err)
+	}
+	if v, err := f.Wait(context.Background()); v != 1 || err != nil {
+		// The task never awaited again, so it returned as it liked.
+		t.Errorf("Wait() = %v, %v; want 1, nil", v, err)
+	}
+}
+
+// TestShutdownBadInput checks that Shutdown refuses a nil context, and that
+// the loop still closes afterwards.
+func TestShutdownBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	var nilCtx context.Context
+	runInvalidCases(t, l, []invalidCase{
+		{name: "Shutdown nil context", call: func() error { return l.Shutdown(nilCtx) }, want: "nil context"},
+	})
+	checkLoopServes(t, l)
+}
+
+// # Close hooks
 
 // TestOnClose checks the close hooks: they run when the loop closes, last
 // registered first, each in a task of its own on the loop's thread, before
 // any other task is cancelled; a removed hook does not run; the hooks'
 // errors, panics and Goexits are Close's errors and skip no other hook.
 func TestOnClose(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	var order []string
 	var tids []int
@@ -30,7 +202,7 @@ func TestOnClose(t *testing.T) {
 		return call(t, l, func(t *aio.Task) (func() bool, error) {
 			return aio.OnClose(t, func(t *aio.Task) error {
 				order = append(order, name)
-				tids = append(tids, threadID())
+				tids = append(tids, testkit.ThreadID())
 				sawCancelled = append(sawCancelled, bystander.Settled())
 				if err := aio.Sleep(t, time.Millisecond); err != nil {
 					return err // hooks may await: Close does not cancel them
@@ -53,7 +225,7 @@ func TestOnClose(t *testing.T) {
 	}
 
 	var err error
-	watchdog(t, "Close", func() { err = l.Close() })
+	testkit.Do(t, "Close", func() { err = l.Close() })
 	if want := []string{"last", "goexits", "panics", "first"}; !slices.Equal(order, want) {
 		t.Errorf("hooks ran in order %q; want %q", order, want)
 	}
@@ -66,7 +238,7 @@ func TestOnClose(t *testing.T) {
 	if !errors.Is(err, errHook) || !errors.As(err, &pe) || pe.Value != "hook boom" || !strings.Contains(err.Error(), "Goexit") {
 		t.Errorf("Close() = %v; want the hook's error, its panic and its Goexit", err)
 	}
-	if _, werr := bystander.Wait(testContext(t)); !errors.Is(werr, aio.ErrClosed) {
+	if _, werr := bystander.Wait(testkit.Context(t)); !errors.Is(werr, aio.ErrClosed) {
 		t.Errorf("the bystander task ended with %v; want ErrClosed", werr)
 	}
 }
@@ -75,7 +247,7 @@ func TestOnClose(t *testing.T) {
 // has begun to close is refused with ErrClosed, for the caller to clean up
 // itself, and that bad input is refused.
 func TestOnCloseAfterCloseBegan(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	got := make(chan error, 2)
 	call(t, l, func(t *aio.Task) (int, error) {
@@ -103,7 +275,7 @@ func TestOnCloseAfterCloseBegan(t *testing.T) {
 // while a hook awaits, the hook's await fails at once, later hooks still run
 // (cancelled), and the loop stops.
 func TestShutdownDeadlineCancelsHooks(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	var hookErrs []error
 	for range 2 {
@@ -121,7 +293,7 @@ func TestShutdownDeadlineCancelsHooks(t *testing.T) {
 	if err := l.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown() = %v; want context.DeadlineExceeded", err)
 	}
-	watchdog(t, "the loop to stop after Shutdown gave up", func() { <-l.Done() })
+	testkit.Do(t, "the loop to stop after Shutdown gave up", func() { <-l.Done() })
 	if len(hookErrs) != 2 || !errors.Is(hookErrs[0], context.Canceled) || !errors.Is(hookErrs[1], context.Canceled) {
 		t.Errorf("the hooks' awaits returned %v; want both context.Canceled", hookErrs)
 	}

@@ -2,188 +2,17 @@ package aio_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
-func TestGoAwait(t *testing.T) {
-	tests := []struct {
-		name    string
-		give    func(*aio.Task) (int, error)
-		want    int
-		wantErr error
-	}{
-		{"value", func(*aio.Task) (int, error) { return 42, nil }, 42, nil},
-		{"error", func(*aio.Task) (int, error) { return 0, errTask }, 0, errTask},
-		{"value and error", func(*aio.Task) (int, error) { return 7, errTask }, 7, errTask},
-		{"after awaits", func(t *aio.Task) (int, error) {
-			if err := aio.Sleep(t, 0); err != nil {
-				return 0, err
-			}
-			v, err := aio.Await(t, aio.Go(t, func(*aio.Task) (int, error) { return 20, nil }))
-			return v + 1, err
-		}, 21, nil},
-	}
-	leaktest.Check(t)
-	l := startLoop(t)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			type result struct {
-				v   int
-				err error
-			}
-			got := call(t, l, func(t *aio.Task) (result, error) {
-				v, err := aio.Await(t, aio.Go(t, tt.give))
-				return result{v, err}, nil
-			})
-			// The error must come back unchanged, not merely wrapped.
-			if got.v != tt.want || got.err != tt.wantErr {
-				t.Errorf("Await(Go()) = %v, %v; want %v, %v", got.v, got.err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestGoRunsChildAfterParentSuspends(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	got := call(t, l, func(t *aio.Task) ([]string, error) {
-		var log []string
-		f := aio.Go(t, func(*aio.Task) (int, error) {
-			log = append(log, "child")
-			return 0, nil
-		})
-		log = append(log, "parent after Go")
-		_, err := aio.Await(t, f)
-		log = append(log, "parent after Await")
-		return log, err
-	})
-	if want := []string{"parent after Go", "child", "parent after Await"}; !slices.Equal(got, want) {
-		t.Errorf("order = %q; want %q", got, want)
-	}
-}
-
-func TestAwaitSettledFutureDoesNotSuspend(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	got := call(t, l, func(t *aio.Task) ([]string, error) {
-		var log []string
-		f := aio.Go(t, func(*aio.Task) (int, error) { return 1, nil })
-		if _, err := aio.Await(t, f); err != nil {
-			return nil, err
-		}
-		aio.Go(t, func(*aio.Task) (int, error) {
-			log = append(log, "other")
-			return 0, nil
-		})
-		// f has settled: awaiting it again must not let "other" run.
-		if v, err := aio.Await(t, f); v != 1 || err != nil {
-			return nil, errors.Join(errTask, err)
-		}
-		log = append(log, "again")
-		return log, nil
-	})
-	if want := []string{"again"}; !slices.Equal(got, want) {
-		t.Errorf("order = %q; want %q", got, want)
-	}
-}
-
-func TestTaskContextCarriesValues(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-	ctx := context.WithValue(testContext(t), ctxKey{}, "caller")
-
-	type values struct{ task, child, toThread any }
-	got, err := aio.Call(ctx, l, func(t *aio.Task) (values, error) {
-		var v values
-		v.task = t.Context().Value(ctxKey{})
-		child, err := aio.Await(t, aio.Go(t, func(t *aio.Task) (any, error) {
-			return t.Context().Value(ctxKey{}), nil
-		}))
-		if err != nil {
-			return v, err
-		}
-		v.child = child
-		v.toThread, err = aio.ToThread(t, func(ctx context.Context) (any, error) {
-			return ctx.Value(ctxKey{}), nil
-		})
-		return v, err
-	})
-	if err != nil {
-		t.Fatalf("Call() = %v; want nil", err)
-	}
-	if want := (values{"caller", "caller", "caller"}); got != want {
-		t.Errorf("context values (task, child, ToThread) = %v; want %v", got, want)
-	}
-}
-
-func TestTaskContextEndsWithTask(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	type seen struct {
-		ctx   context.Context
-		errIn error
-	}
-	got := call(t, l, func(t *aio.Task) (seen, error) {
-		return seen{t.Context(), t.Context().Err()}, nil
-	})
-	if got.errIn != nil {
-		t.Errorf("Context().Err() while the task runs = %v; want nil", got.errIn)
-	}
-	select {
-	case <-got.ctx.Done():
-	default:
-		t.Fatalf("Context().Done() not closed after the task ended")
-	}
-	if err := got.ctx.Err(); !errors.Is(err, context.Canceled) {
-		t.Errorf("Context().Err() after the task ended = %v; want context.Canceled", err)
-	}
-}
-
-func TestTaskContextDerived(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	// Contexts derived from a task's context end when the task is
-	// cancelled, whether their Done was asked for before or after.
-	ctx, cancel := context.WithCancel(testContext(t))
-	f := aio.Spawn(ctx, l, func(t *aio.Task) ([2]error, error) {
-		early, stop := context.WithCancel(t.Context())
-		defer stop()
-		done := early.Done()
-		late, stop2 := context.WithCancel(t.Context())
-		defer stop2()
-		cancel()
-		if err := aio.Sleep(t, testTimeout); !errors.Is(err, context.Canceled) {
-			return [2]error{}, errors.Join(errTask, err)
-		}
-		<-done
-		<-late.Done()
-		return [2]error{early.Err(), late.Err()}, nil
-	})
-	got, err := f.Wait(testContext(t))
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Wait() = %v; want context.Canceled", err)
-	}
-	for i, err := range got {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("derived context %d: Err() = %v; want context.Canceled", i, err)
-		}
-	}
-}
-
 func TestTaskIdentity(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type ident struct {
@@ -218,104 +47,163 @@ func TestTaskIdentity(t *testing.T) {
 	}
 }
 
-func TestTaskErr(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
+// # Misuse: a *Task used where it does not run
 
-	ctx, cancel := context.WithCancel(testContext(t))
-	f := aio.Spawn(ctx, l, func(t *aio.Task) ([2]error, error) {
-		before := t.Err()
-		cancel()
-		// A task that never awaits polls Err; yielding lets the loop
-		// deliver the cancellation.
-		for t.Err() == nil {
-			aio.Sleep(t, 0)
-		}
-		return [2]error{before, t.Err()}, nil
-	})
-	got, err := f.Wait(testContext(t))
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Wait() = %v; want context.Canceled", err)
-	}
-	if got[0] != nil || !errors.Is(got[1], context.Canceled) {
-		t.Errorf("Err() before and after cancellation = %v, %v; want nil, context.Canceled", got[0], got[1])
+// taskOps are the task-side functions, each called with a task it is given;
+// none suspends for long if the call is (wrongly) allowed.
+var taskOps = []struct {
+	name string
+	call func(t *aio.Task)
+}{
+	{"Context", func(t *aio.Task) { t.Context() }},
+	{"SetName", func(t *aio.Task) { t.SetName("x") }},
+	{"Err", func(t *aio.Task) { t.Err() }},
+	{"Go", func(t *aio.Task) { aio.Go(t, func(*aio.Task) (int, error) { return 0, nil }) }},
+	{"Await", func(t *aio.Task) { aio.Await(t, aio.Completed(0, nil)) }},
+	{"Sleep", func(t *aio.Task) { aio.Sleep(t, 0) }},
+	{"Timeout", func(t *aio.Task) {
+		aio.Timeout(t, time.Second, func(*aio.Task) (int, error) { return 0, nil })
+	}},
+	{"ToThread", func(t *aio.Task) {
+		aio.ToThread(t, func(context.Context) (int, error) { return 0, nil })
+	}},
+	{"Recv", func(t *aio.Task) {
+		ch := make(chan int, 1)
+		ch <- 1
+		aio.Recv(t, ch)
+	}},
+	{"NewGroup", func(t *aio.Task) { aio.NewGroup(t) }},
+	{"Collect", func(t *aio.Task) { aio.Collect(t, aio.SliceSeq([]int{1})) }},
+	{"With", func(t *aio.Task) {
+		aio.With(t, aio.ResourceFunc(func(*aio.Task) (int, error) { return 0, nil }, nil), func(int) error { return nil })
+	}},
+	{"Queue.Put", func(t *aio.Task) { aio.NewQueue[int](0).Put(t, 1) }},
+	{"Queue.Get", func(t *aio.Task) {
+		q := aio.NewQueue[int](0)
+		q.Close() // so that Get, if allowed, does not suspend
+		q.Get(t)
+	}},
+	{"Event.Wait", func(t *aio.Task) {
+		var ev aio.Event
+		ev.Set() // so that Wait, if allowed, does not suspend
+		ev.Wait(t)
+	}},
+	{"Semaphore.Acquire", func(t *aio.Task) { aio.NewSemaphore(1).Acquire(t) }},
+}
+
+// checkMisusePanic fails t unless p is the panic of op misused.
+func checkMisusePanic(t *testing.T, op string, p any) {
+	t.Helper()
+	msg, _ := p.(string)
+	if !strings.HasPrefix(msg, "aio: "+op+" called outside the running task") {
+		t.Errorf("%s with a task that is not running panicked with %v; want %q...", op, p, "aio: "+op+" called outside the running task")
 	}
 }
 
-func TestChildCancelledWhenParentEnds(t *testing.T) {
-	leaktest.Check(t)
+// TestTaskMisuseFromAnotherTask checks that handing a task's *Task to code
+// that runs as another task, while it waits or after it ended, panics with a
+// message that names the function.
+func TestTaskMisuseFromAnotherTask(t *testing.T) {
+	testkit.Check(t)
 	l := startLoop(t)
 
-	child := call(t, l, func(t *aio.Task) (*aio.Future[int], error) {
-		return aio.Go(t, func(t *aio.Task) (int, error) {
-			return 5, aio.Sleep(t, testTimeout)
-		}), nil
-	})
-	v, err := child.Wait(testContext(t))
-	if v != 5 || !errors.Is(err, context.Canceled) || errors.Is(err, aio.ErrClosed) {
-		t.Errorf("child Wait() = %v, %v; want 5, context.Canceled (not ErrClosed)", v, err)
-	}
-}
-
-func TestChildOutlivesParentWithSpawn(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-
-	gate, open := aio.NewFuture[int](l)
-	other := call(t, l, func(t *aio.Task) (*aio.Future[int], error) {
-		return aio.Spawn(context.Background(), t.Loop(), func(t *aio.Task) (int, error) {
-			return aio.Await(t, gate)
-		}), nil
-	})
-	open(3, nil)
-	if v, err := other.Wait(testContext(t)); v != 3 || err != nil {
-		t.Errorf("Wait() of a task spawned by a task that ended = %v, %v; want 3, nil", v, err)
-	}
-}
-
-// TestNoAwait checks that an await inside NoAwait panics with a message
-// naming the rule, instead of suspending the task in the middle of foreign
-// code; that the task goes on awaiting once NoAwait has returned, nested
-// calls included; and that fn's own panic goes on.
-func TestNoAwait(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t)
-	awaits := map[string]func(t *aio.Task){
-		"Sleep":    func(t *aio.Task) { aio.Sleep(t, time.Millisecond) },
-		"Sleep(0)": func(t *aio.Task) { aio.Sleep(t, 0) },
-		"Await":    func(t *aio.Task) { aio.Await(t, aio.Go(t, func(*aio.Task) (int, error) { return 1, nil })) },
-		"ToThread": func(t *aio.Task) {
-			aio.ToThread(t, func(context.Context) (int, error) { return 1, nil })
-		},
-		"Recv":    func(t *aio.Task) { aio.Recv(t, make(chan int)) },
-		"Timeout": func(t *aio.Task) { aio.Timeout(t, time.Second, func(*aio.Task) (int, error) { return 1, nil }) },
-	}
-	for name, await := range awaits {
-		t.Run(name, func(t *testing.T) {
-			got := call(t, l, func(t *aio.Task) (string, error) {
-				var p any
-				aio.NoAwait(t, func() {
-					aio.NoAwait(t, func() {}) // nesting is fine
-					p = recoverPanic(func() { await(t) })
+	for _, op := range taskOps {
+		t.Run(op.name, func(t *testing.T) {
+			type result struct{ waiting, ended any }
+			got := call(t, l, func(t *aio.Task) (result, error) {
+				var r result
+				// A child started now runs while t waits for it, and
+				// again after its sibling (which it awaits) has ended.
+				gate, open := aio.NewFuture[int](t.Loop())
+				var sibling *aio.Task
+				sib := aio.Go(t, func(s *aio.Task) (int, error) {
+					sibling = s
+					return aio.Await(s, gate)
 				})
-				if err := aio.Sleep(t, 0); err != nil {
-					return "", err
-				}
-				return fmt.Sprint(p), nil
+				child := aio.Go(t, func(c *aio.Task) (int, error) {
+					r.waiting = testkit.RecoverPanic(func() { op.call(t) })
+					open(0, nil)
+					if _, err := aio.Await(c, sib); err != nil {
+						return 0, err
+					}
+					r.ended = testkit.RecoverPanic(func() { op.call(sibling) })
+					return 0, nil
+				})
+				_, err := aio.Await(t, child)
+				return r, err
 			})
-			if !strings.Contains(got, "inside NoAwait") || !strings.Contains(got, "must not await") {
-				t.Errorf("await inside NoAwait panicked with %q; want the NoAwait rule", got)
-			}
+			checkMisusePanic(t, op.name, got.waiting)
+			checkMisusePanic(t, op.name, got.ended)
 		})
 	}
-	p := recoverPanic(func() {
-		call(t, l, func(t *aio.Task) (int, error) {
-			aio.NoAwait(t, func() { panic("foreign boom") })
-			return 0, nil
+}
+
+// TestTaskMisuseFromAnotherGoroutine checks that calling a task-side
+// function with a task from a goroutine that is not the loop's panics with
+// the same message, and the loop serves on.
+func TestTaskMisuseFromAnotherGoroutine(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+
+	for _, op := range taskOps[:6] { // they share one check: a few will do
+		t.Run(op.name, func(t *testing.T) {
+			got := call(t, l, func(t *aio.Task) (any, error) {
+				return aio.ToThread(t, func(context.Context) (any, error) {
+					return testkit.RecoverPanic(func() { op.call(t) }), nil
+				})
+			})
+			checkMisusePanic(t, op.name, got)
+			checkLoopServes(t, l)
 		})
+	}
+}
+
+// TestTaskMisuseAfterEnd checks that a *Task kept past the end of its task
+// and used by a later task panics, as the other misuses do, even when
+// nothing else runs in between.
+func TestTaskMisuseAfterEnd(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+
+	for _, op := range taskOps[:6] { // they share one check: a few will do
+		t.Run(op.name, func(t *testing.T) {
+			stale := call(t, l, func(t *aio.Task) (*aio.Task, error) { return t, nil })
+			got := call(t, l, func(*aio.Task) (any, error) { return testkit.RecoverPanic(func() { op.call(stale) }), nil })
+			checkMisusePanic(t, op.name, got)
+		})
+	}
+}
+
+// TestTaskMisuseFromGoroutineWhileTaskRuns checks the most likely misuse of
+// all: a task hands its *Task to a goroutine, which calls a task-side
+// function while the task's step still runs. It must panic with the usual
+// message, not crash the process (resuming a coroutine from the wrong thread
+// is a fatal runtime error), so the scenario runs in a subprocess.
+func TestTaskMisuseFromGoroutineWhileTaskRuns(t *testing.T) {
+	testkit.Check(t)
+	if out, child := testkit.PassInSubprocess(t); !child {
+		if !strings.Contains(out, "recovered: aio: Sleep called outside the running task") {
+			t.Errorf("misuse from a goroutine while the task runs: output:\n%s\nwant the misuse panic, recovered", out)
+		}
+		return
+	}
+	l := startLoop(t)
+	p := call(t, l, func(t *aio.Task) (any, error) {
+		got := make(chan any)
+		go func() { got <- testkit.RecoverPanic(func() { aio.Sleep(t, 0) }) }()
+		return <-got, nil // holds the loop: t's step runs meanwhile
 	})
-	if pe := panicError(t, p); pe.Value != "foreign boom" {
-		t.Errorf("NoAwait's fn panic reached the waiter as %v; want it", pe.Value)
+	fmt.Printf("recovered: %v\n", p)
+}
+
+func TestNilTask(t *testing.T) {
+	for _, op := range taskOps {
+		if op.name == "Queue.Put" || op.name == "Queue.Get" || op.name == "Event.Wait" || op.name == "Semaphore.Acquire" {
+			continue // methods of another receiver: their own message
+		}
+		p := testkit.RecoverPanic(func() { op.call(nil) })
+		if want := "aio: " + op.name + " called with a nil *Task"; p != want {
+			t.Errorf("%s(nil) panicked with %v; want %q", op.name, p, want)
+		}
 	}
-	checkLoopServes(t, l)
 }

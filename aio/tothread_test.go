@@ -3,18 +3,16 @@ package aio_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestToThread(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	type result struct {
@@ -25,21 +23,21 @@ func TestToThread(t *testing.T) {
 	got := call(t, l, func(t *aio.Task) (result, error) {
 		var r result
 		r.v, r.err = aio.ToThread(t, func(context.Context) (string, error) {
-			r.tid = threadID()
-			return "off", errTask
+			r.tid = testkit.ThreadID()
+			return "off", testkit.ErrTask
 		})
 		return r, nil
 	})
-	if got.v != "off" || got.err != errTask {
-		t.Errorf("ToThread() = %q, %v; want %q, %v", got.v, got.err, "off", errTask)
+	if got.v != "off" || got.err != testkit.ErrTask {
+		t.Errorf("ToThread() = %q, %v; want %q, %v", got.v, got.err, "off", testkit.ErrTask)
 	}
-	if haveThreadIDs && got.tid == l.ThreadID() {
+	if testkit.HaveThreadIDs && got.tid == l.ThreadID() {
 		t.Errorf("ToThread's function ran on the loop's thread %d", got.tid)
 	}
 }
 
 func TestToThreadLeavesLoopFree(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// The function blocks until another task of the loop releases it: that
@@ -60,51 +58,8 @@ func TestToThreadLeavesLoopFree(t *testing.T) {
 	}
 }
 
-func TestToThreadWorkersBound(t *testing.T) {
-	for _, tt := range []struct {
-		give, want int
-	}{{2, 2}, {1, 1}} {
-		t.Run(fmt.Sprintf("Workers(%d)", tt.give), func(t *testing.T) {
-			leaktest.Check(t)
-			l := startLoop(t, aio.Workers(tt.give))
-
-			var running, most atomic.Int32
-			gate := make(chan struct{})
-			fn := func(context.Context) (int, error) {
-				n := running.Add(1)
-				for {
-					m := most.Load()
-					if n <= m || most.CompareAndSwap(m, n) {
-						break
-					}
-				}
-				<-gate
-				running.Add(-1)
-				return 0, nil
-			}
-			const tasks = 6
-			futures := make([]*aio.Future[int], tasks)
-			for i := range futures {
-				futures[i] = aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-					return aio.ToThread(t, fn)
-				})
-			}
-			waitFor(t, "the workers to fill", func() bool { return running.Load() == int32(tt.want) })
-			close(gate)
-			for _, f := range futures {
-				if _, err := f.Wait(testContext(t)); err != nil {
-					t.Errorf("Wait() = %v; want nil", err)
-				}
-			}
-			if got := most.Load(); got != int32(tt.want) {
-				t.Errorf("at most %d functions ran at once; want %d", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestToThreadCancelRunning(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// The function sees the task's cancellation through its ctx, and
@@ -123,68 +78,27 @@ func TestToThreadCancelRunning(t *testing.T) {
 		v, err := aio.ToThread(t, func(ctx context.Context) (int, error) {
 			close(running)
 			<-ctx.Done()
-			return 7, errTask
+			return 7, testkit.ErrTask
 		})
 		return result{v, err}, nil
 	})
-	if got.v != 7 || got.err != errTask {
-		t.Errorf("ToThread() of a cancelled task = %v, %v; want what the function returned, 7, %v", got.v, got.err, errTask)
+	if got.v != 7 || got.err != testkit.ErrTask {
+		t.Errorf("ToThread() of a cancelled task = %v, %v; want what the function returned, 7, %v", got.v, got.err, testkit.ErrTask)
 	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Call() = %v; want context.Canceled", err)
 	}
 }
 
-func TestToThreadCancelQueued(t *testing.T) {
-	leaktest.Check(t)
-	l := startLoop(t, aio.Workers(1))
-
-	gate := make(chan struct{})
-	busy := make(chan struct{})
-	first := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		return aio.ToThread(t, func(context.Context) (int, error) {
-			close(busy)
-			<-gate
-			return 1, nil
-		})
-	})
-	<-busy
-	var ran atomic.Bool
-	queued := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		return aio.ToThread(t, func(context.Context) (int, error) {
-			ran.Store(true)
-			return 2, nil
-		})
-	})
-	waitFor(t, "the second task to queue", func() bool { return l.Stats().Tasks == 2 })
-	queued.Cancel()
-	if _, err := queued.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
-		t.Errorf("queued ToThread cancelled: Wait() = %v; want context.Canceled", err)
-	}
-	close(gate)
-	if v, err := first.Wait(testContext(t)); v != 1 || err != nil {
-		t.Errorf("running ToThread: Wait() = %v, %v; want 1, nil", v, err)
-	}
-	// The slot is free again: another function runs.
-	if got := call(t, l, func(t *aio.Task) (int, error) {
-		return aio.ToThread(t, func(context.Context) (int, error) { return 3, nil })
-	}); got != 3 {
-		t.Errorf("ToThread() after = %d; want 3", got)
-	}
-	if ran.Load() {
-		t.Errorf("a ToThread function ran although its task was cancelled while it waited its turn")
-	}
-}
-
 func TestToThreadAlreadyCancelled(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	var ran atomic.Bool
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) {
 		cancel()
-		aio.Sleep(t, testTimeout) // returns once the cancellation arrives
+		aio.Sleep(t, testkit.Timeout) // returns once the cancellation arrives
 		return aio.ToThread(t, func(context.Context) (int, error) {
 			ran.Store(true)
 			return 0, nil
@@ -199,7 +113,7 @@ func TestToThreadAlreadyCancelled(t *testing.T) {
 }
 
 func TestToThreadPanic(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 
 	// The panic reaches the task as a *PanicError with the function's
@@ -217,8 +131,8 @@ func TestToThreadPanic(t *testing.T) {
 		t.Fatalf("recovered %v; want a *PanicError of %q with the function's stack", got, "worker boom")
 	}
 	// Unrecovered, it goes on to the waiter; the loop serves on.
-	p := recoverPanic(func() {
-		aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+	p := testkit.RecoverPanic(func() {
+		aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) {
 			return aio.ToThread(t, func(context.Context) (int, error) { panic("again") })
 		})
 	})
@@ -228,69 +142,13 @@ func TestToThreadPanic(t *testing.T) {
 	checkLoopServes(t, l)
 }
 
-func TestCloseWaitsForToThread(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.Start()
-
-	running := make(chan struct{})
-	var finished atomic.Bool
-	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
-		return aio.ToThread(t, func(ctx context.Context) (int, error) {
-			close(running)
-			<-ctx.Done() // Close cancels the task
-			for range 100 {
-				runtime.Gosched()
-			}
-			finished.Store(true)
-			return 5, nil
-		})
-	})
-	<-running
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
-	}
-	if !finished.Load() {
-		t.Errorf("Close() returned before a running ToThread function did")
-	}
-	if v, err := f.Wait(context.Background()); v != 5 || !errors.Is(err, aio.ErrClosed) {
-		t.Errorf("Wait() = %v, %v; want 5 (what the function returned), ErrClosed", v, err)
-	}
-}
-
-// TestToThreadGoexit checks that runtime.Goexit in a ToThread function (what
-// t.FailNow does in a helper) goes on in the task, and so in whoever waits
-// for it, without hanging anyone or losing the pool's goroutine: with one
-// worker, later ToThread calls still run, and Close returns.
-func TestToThreadGoexit(t *testing.T) {
-	leaktest.Check(t)
-	l := aio.Start(aio.Workers(1))
-	for i := range 3 {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		var exited bool
-		watchdog(t, "a Call whose ToThread function calls Goexit", func() {
-			exited = goexits(func() {
-				aio.Call(ctx, l, func(t *aio.Task) (int, error) {
-					return aio.ToThread(t, func(context.Context) (int, error) {
-						runtime.Goexit()
-						return 0, nil
-					})
-				})
-			})
-		})
-		cancel()
-		if !exited {
-			t.Errorf("round %d: Call() returned; want it to call runtime.Goexit, as the ToThread function did", i)
-		}
-		got := call(t, l, func(t *aio.Task) (int, error) {
-			return aio.ToThread(t, func(context.Context) (int, error) { return 7, nil })
-		})
-		if got != 7 {
-			t.Errorf("round %d: ToThread() afterwards = %d; want 7", i, got)
-		}
-	}
-	watchdog(t, "Close", func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("Close() = %v; want nil", err)
-		}
+func TestToThreadBadInput(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	runInvalidCases(t, l, []invalidCase{
+		{name: "ToThread nil function", inTask: func(t *aio.Task) error {
+			_, err := aio.ToThread[int](t, nil)
+			return err
+		}, want: "nil function"},
 	})
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // burn keeps the CPU busy for about d, without awaiting.
@@ -47,7 +47,7 @@ func TestTraceTasks(t *testing.T) {
 	if trace.IsEnabled() {
 		t.Skip("the test binary is being traced already (go test -trace)")
 	}
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	var buf bytes.Buffer
 	if err := trace.Start(&buf); err != nil {
@@ -107,7 +107,7 @@ func grepLines(s, sub string) string {
 // burns CPU shows up under its name in a CPU profile's labels, as go tool
 // pprof reads them.
 func TestProfileLabels(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t, aio.ProfileLabels(), aio.Name("labelled"))
 	var buf bytes.Buffer
 	if err := pprof.StartCPUProfile(&buf); err != nil {

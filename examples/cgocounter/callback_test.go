@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // TestCallbackNoAwait checks aio.NoAwait with a real cgo callback: the C
@@ -22,7 +20,7 @@ import (
 // NoAwait's message, which unwinds through the C frames to the task, and
 // the loop serves on.
 func TestCallbackNoAwait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := threadrunner.New()
 	defer r.Close()
 	ctx := context.Background()
@@ -53,7 +51,8 @@ func TestCallbackNoAwait(t *testing.T) {
 // it, an await inside a cgo callback is a fatal runtime error that no
 // recover catches. It runs in a subprocess, which must die.
 func TestCallbackAwaitWithoutNoAwaitIsFatal(t *testing.T) {
-	if os.Getenv("CGOCOUNTER_CHILD") == "1" {
+	out, ok, child := testkit.InSubprocess(t)
+	if child {
 		r := threadrunner.New()
 		threadrunner.Run(context.Background(), r, func(t *aio.Task) (int, error) {
 			defer func() { recover() }()
@@ -63,10 +62,7 @@ func TestCallbackAwaitWithoutNoAwaitIsFatal(t *testing.T) {
 		fmt.Println("survived")
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCallbackAwaitWithoutNoAwaitIsFatal$")
-	cmd.Env = append(os.Environ(), "CGOCOUNTER_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err == nil || strings.Contains(string(out), "survived") || !strings.Contains(string(out), "fatal error") {
-		t.Errorf("an await in a cgo callback without NoAwait: exit %v, output:\n%s\nwant the process to die of a fatal error", err, out)
+	if ok || strings.Contains(out, "survived") || !strings.Contains(out, "fatal error") {
+		t.Errorf("an await in a cgo callback without NoAwait: exited cleanly %v, output:\n%s\nwant the process to die of a fatal error", ok, out)
 	}
 }

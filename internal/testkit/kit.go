@@ -1,17 +1,19 @@
 // Package testkit holds what the tests of every package share: a leak check,
 // a watchdog that fails a hung test with every goroutine's stack, bounded
-// waits and test contexts, a close-at-the-end cleanup, panic and Goexit
+// waits, calls and test contexts, a close-at-the-end cleanup, panic and Goexit
 // catchers, error-tree checks, an slog handler that records, an ordered event
-// log, and the calling thread's id.
+// log, the calling thread's id, and a way to re-run a test in a subprocess.
 //
 // # Use
 //
 // A test that starts a loop calls [Check] first: its cleanup, which runs
 // after every other, fails the test if a goroutine it started is still
 // running, and a watchdog fails it with every goroutine's stack if it hangs.
-// Waits that the code under test could make hang go through [Await],
+// Waits that the code under test could make hang go through [Await], [Do],
 // [WaitFor] or a [Context], bounded by [Timeout]; the time they take is never
-// what a test asserts.
+// what a test asserts. A test whose failure would kill the process (or that
+// shows a fatal error on purpose) runs its risky part in a child process with
+// [InSubprocess], or [PassInSubprocess] when the child must pass.
 //
 // The kit does not import package testing: it takes a [TB], which *testing.T,
 // *testing.B and *testing.F satisfy, so that non-test code (the stress

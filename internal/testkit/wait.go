@@ -51,3 +51,19 @@ func WaitFor(t TB, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Do calls fn on a goroutine of its own and waits for it to return, failing t
+// with every goroutine's stack if [Timeout] passes first (fn goes on then), so
+// that a call that hangs shows where it hangs instead of stopping the test
+// binary. what names the call in the message. fn may report with t.Errorf but
+// not t.Fatalf, which must run on the test's goroutine; like [Await], Do must
+// be called from there.
+func Do(t TB, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done) // on a panic or a Goexit too
+		fn()
+	}()
+	Await(t, done, what)
+}

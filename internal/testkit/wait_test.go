@@ -2,6 +2,7 @@ package testkit_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -49,4 +50,13 @@ func TestWaitFor(t *testing.T) {
 	if n != 3 {
 		t.Errorf("WaitFor polled %d times; want 3, until the condition held", n)
 	}
+}
+
+func TestDo(t *testing.T) {
+	ran := false
+	testkit.Do(t, "a call that returns", func() { ran = true })
+	if !ran {
+		t.Errorf("Do returned before fn ran")
+	}
+	testkit.Do(t, "a call that calls runtime.Goexit", runtime.Goexit) // returns all the same
 }

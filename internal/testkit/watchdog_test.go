@@ -1,17 +1,11 @@
 package testkit_test
 
 import (
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/threadrunner/threadrunner/internal/testkit"
 )
-
-// hungEnv makes TestWatchdogFailsAHungTest play the hung test, in the
-// subprocess it starts.
-const hungEnv = "TESTKIT_HUNG_TEST"
 
 //go:noinline
 func hangForWatchdogTest() { select {} }
@@ -20,17 +14,15 @@ func hangForWatchdogTest() { select {} }
 // test hangs under a short watchdog, and checks that the binary fails with
 // the test's name and every goroutine's stack.
 func TestWatchdogFailsAHungTest(t *testing.T) {
-	if os.Getenv(hungEnv) != "" {
+	out, ok, child := testkit.InSubprocess(t)
+	if child {
 		testkit.Watchdog(t, 10*time.Millisecond)
 		hangForWatchdogTest()
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWatchdogFailsAHungTest$", "-test.timeout=1m")
-	cmd.Env = append(os.Environ(), hungEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if _, ok := err.(*exec.ExitError); !ok {
-		t.Fatalf("the hung test's binary ended with %v; want it to fail:\n%s", err, out)
+	if ok {
+		t.Fatalf("the hung test's binary exited cleanly; want it to fail:\n%s", out)
 	}
-	if !contains(string(out), "watchdog: TestWatchdogFailsAHungTest did not end within 10ms", "goroutine ", "hangForWatchdogTest") {
+	if !contains(out, "watchdog: TestWatchdogFailsAHungTest did not end within 10ms", "goroutine ", "hangForWatchdogTest") {
 		t.Errorf("the hung test's binary wrote:\n%s\nwant the watchdog's report, naming the test, with the stack of the hung goroutine", out)
 	}
 }

@@ -10,18 +10,6 @@ import (
 	"github.com/threadrunner/threadrunner/aio"
 )
 
-// benchLoop starts a loop for a benchmark and closes it at the end.
-func benchLoop(b *testing.B, opts ...aio.Option) *aio.Loop {
-	b.Helper()
-	l := aio.Start(opts...)
-	b.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			b.Errorf("Close() = %v; want nil", err)
-		}
-	})
-	return l
-}
-
 func one(*aio.Task) (int, error) { return 1, nil }
 
 // BenchmarkCall measures a round trip from a goroutine to the loop and back.
@@ -36,7 +24,7 @@ func BenchmarkCall(b *testing.B) {
 		{"pinned/park in runtime", []aio.Option{aio.ParkInRuntime()}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			l := benchLoop(b, bc.opts...)
+			l := startLoop(b, bc.opts...)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -52,7 +40,7 @@ func BenchmarkCall(b *testing.B) {
 // per call, over all of them.
 func BenchmarkCallConcurrent(b *testing.B) {
 	const callers = 8
-	l := benchLoop(b)
+	l := startLoop(b)
 	ctx := context.Background()
 	b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.ReportAllocs()
@@ -68,7 +56,7 @@ func BenchmarkCallConcurrent(b *testing.B) {
 
 // BenchmarkSpawnWait measures Spawn then Future.Wait from a goroutine.
 func BenchmarkSpawnWait(b *testing.B) {
-	l := benchLoop(b)
+	l := startLoop(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -81,7 +69,7 @@ func BenchmarkSpawnWait(b *testing.B) {
 // BenchmarkSpawnBurst measures Spawn throughput: many in flight, waited for
 // in batches.
 func BenchmarkSpawnBurst(b *testing.B) {
-	l := benchLoop(b)
+	l := startLoop(b)
 	ctx := context.Background()
 	const burst = 256
 	futures := make([]*aio.Future[int], 0, burst)
@@ -103,7 +91,7 @@ func BenchmarkSpawnBurst(b *testing.B) {
 // BenchmarkGoAwait measures starting a child task and awaiting it, on the
 // loop: no thread hop.
 func BenchmarkGoAwait(b *testing.B) {
-	l := benchLoop(b)
+	l := startLoop(b)
 	b.ReportAllocs()
 	aio.Call(context.Background(), l, func(t *aio.Task) (int, error) {
 		for b.Loop() {
@@ -124,7 +112,7 @@ func BenchmarkSleep(b *testing.B) {
 		d    time.Duration
 	}{{"yield", 0}, {"timer", time.Nanosecond}} {
 		b.Run(bc.name, func(b *testing.B) {
-			l := benchLoop(b)
+			l := startLoop(b)
 			b.ReportAllocs()
 			aio.Call(context.Background(), l, func(t *aio.Task) (int, error) {
 				for b.Loop() {
@@ -142,7 +130,7 @@ func BenchmarkSleep(b *testing.B) {
 // BenchmarkTimerChurn measures many tasks each sleeping a short, different
 // time: timers armed, fired and woken in bulk. One op is one Sleep.
 func BenchmarkTimerChurn(b *testing.B) {
-	l := benchLoop(b)
+	l := startLoop(b)
 	const sleepers = 100
 	b.ReportAllocs()
 	aio.Call(context.Background(), l, func(t *aio.Task) (int, error) {
@@ -167,7 +155,7 @@ func BenchmarkTimerChurn(b *testing.B) {
 
 // BenchmarkToThread measures a ToThread round trip from a task.
 func BenchmarkToThread(b *testing.B) {
-	l := benchLoop(b)
+	l := startLoop(b)
 	fn := func(context.Context) (int, error) { return 1, nil }
 	b.ReportAllocs()
 	aio.Call(context.Background(), l, func(t *aio.Task) (int, error) {
@@ -184,7 +172,7 @@ func BenchmarkToThread(b *testing.B) {
 // BenchmarkStream measures a Stream's throughput: one op is one value read
 // by a goroutine off the loop, and items/s is reported.
 func BenchmarkStream(b *testing.B) {
-	l := benchLoop(b)
+	l := startLoop(b)
 	ctx := context.Background()
 	gen := func(t *aio.Task, yield func(int) bool) error {
 		for i := 0; yield(i); i++ {

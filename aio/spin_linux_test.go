@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // idlePeriod is how long TestIdleLoopUsesNoCPU watches an idle loop.
@@ -71,7 +71,7 @@ func TestIdleLoopUsesNoCPU(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			l := startLoop(t, tt.opts...)
 			tid := l.ThreadID()
 			if tid == 0 {
