@@ -303,7 +303,7 @@ func TestShutdownDeadlineCancelsHooks(t *testing.T) {
 // start callbacks, timers and tasks, and await them, as any loop code may,
 // while other goroutines are refused.
 func TestCloseHookStartsWork(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	var got []string
 	var outside error
