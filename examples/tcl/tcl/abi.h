@@ -89,7 +89,12 @@ void th_service_mode_all(void);
 
 // interp.c
 th_Interp *th_create(const char **err);
-int th_eval(th_Interp *interp, const char *script, int len, const char **res, int *reslen);
+typedef struct th_result {
+	int code;
+	const char *s; // the interpreter's result, valid until its next call
+	int len;
+} th_result;
+th_result th_eval(th_Interp *interp, const char *script, int len);
 const char *th_error_info(th_Interp *interp);
 void th_set_result(th_Interp *interp, const char *s, int len);
 const char *th_arg(th_Obj *const *objv, int i, int *len);

@@ -62,17 +62,15 @@ func cstr(s string) *C.char {
 // script's bytes are handed to Tcl without a copy: Tcl_EvalEx reads them
 // only while it runs.
 func eval(p unsafe.Pointer, script string) (string, error) {
-	var res *C.char
-	var n C.int
-	code := C.th_eval((*C.th_Interp)(p), cstr(script), C.int(len(script)), &res, &n)
-	out := C.GoStringN(res, n)
-	switch code {
+	r := C.th_eval((*C.th_Interp)(p), cstr(script), C.int(len(script)))
+	out := C.GoStringN(r.s, r.len)
+	switch r.code {
 	case C.TH_OK, tclReturn:
 		return out, nil
 	case C.TH_ERROR:
 		return "", &Error{Msg: out, Info: C.GoString(C.th_error_info((*C.th_Interp)(p)))}
 	}
-	return "", &Error{Msg: fmt.Sprintf("script ended with Tcl code %d (break or continue outside a loop)", code)}
+	return "", &Error{Msg: fmt.Sprintf("script ended with Tcl code %d (break or continue outside a loop)", r.code)}
 }
 
 // tclReturn is TCL_RETURN: a return at the script's top level.

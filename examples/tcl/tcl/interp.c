@@ -20,12 +20,14 @@ th_Interp *th_create(const char **err) {
 	return interp;
 }
 
-// th_eval evaluates script at global level and points *res at the result
-// (owned by the interpreter: valid until its next call).
-int th_eval(th_Interp *interp, const char *script, int len, const char **res, int *reslen) {
-	int code = th.EvalEx(interp, script, len, TH_EVAL_GLOBAL);
-	*res = th.GetStringFromObj(th.GetObjResult(interp), reslen);
-	return code;
+// th_eval evaluates script at global level and returns the code and the
+// result. It returns a struct, rather than filling out-parameters, so that
+// Go passes no pointer to its own memory and allocates nothing.
+th_result th_eval(th_Interp *interp, const char *script, int len) {
+	th_result r;
+	r.code = th.EvalEx(interp, script, len, TH_EVAL_GLOBAL);
+	r.s = th.GetStringFromObj(th.GetObjResult(interp), &r.len);
+	return r;
 }
 
 const char *th_error_info(th_Interp *interp) {
