@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -516,7 +517,9 @@ func ExampleRunner_Close() {
 }
 
 func ExampleRunner_Shutdown() {
-	runner := threadrunner.New()
+	// A Shutdown that runs out of time logs what still runs; this example
+	// has nowhere to show it.
+	runner := threadrunner.New(aio.Logger(slog.New(slog.DiscardHandler)))
 	var exitErr error // set on the loop, read after Close
 	stubborn := aio.ResourceFunc(func(t *aio.Task) (int, error) { return 0, nil },
 		func(t *aio.Task, _ int, how error) error {

@@ -3,11 +3,11 @@ package threadrunner
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"iter"
 
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // An IterOption tunes [Iter]: [BatchSize] and [Buffer]. It is the option of
@@ -48,7 +48,7 @@ func Iter[T any](ctx context.Context, r *Runner, seq aio.Seq[T], opts ...IterOpt
 		var zero T
 		l, err := r.start()
 		if err == nil && ctx == nil {
-			err = fmt.Errorf("%w: Iter: nil context", aio.ErrInvalid)
+			err = errs.Invalid("Iter: nil context")
 		}
 		if err != nil {
 			yield(zero, err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,8 +13,12 @@ import (
 
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
+
+// Tests of Iter (iter.go): values in order and in batches, back-pressure,
+// how breaking, a ctx end and Close stop the generator, its errors and
+// panics, bad input.
 
 // count is a generator of 0, 1, ..., n-1 that awaits every few values.
 func count(n int) aio.Seq[int] {
@@ -54,7 +60,7 @@ func collect[T comparable](t *testing.T, seq func(func(T, error) bool)) ([]T, []
 }
 
 func TestIterValuesArriveInOrder(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
 	tid := loopTID(t, r)
 	tests := []struct {
@@ -73,13 +79,13 @@ func TestIterValuesArriveInOrder(t *testing.T) {
 			offLoop := 0 // generator steps seen off the loop's thread; loop-owned
 			gen := func(t *aio.Task, yield func(int) bool) error {
 				return count(tt.n)(t, func(v int) bool {
-					if threadID() != tid {
+					if testkit.ThreadID() != tid {
 						offLoop++
 					}
 					return yield(v)
 				})
 			}
-			vs, errs := collect(t, threadrunner.Iter(testContext(t), r, gen, tt.opts...))
+			vs, errs := collect(t, threadrunner.Iter(testkit.Context(t), r, gen, tt.opts...))
 			if len(errs) != 0 {
 				t.Fatalf("Iter yielded errors %v; want none", errs)
 			}
@@ -99,7 +105,7 @@ func TestIterValuesArriveInOrder(t *testing.T) {
 }
 
 func TestIterHandsOverFullBatches(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
 	tests := []struct {
 		batch int // 0: the default, 256
@@ -132,7 +138,7 @@ func TestIterHandsOverFullBatches(t *testing.T) {
 				return nil
 			}
 			i := 0
-			for v, err := range threadrunner.Iter(testContext(t), r, gen, opts...) {
+			for v, err := range threadrunner.Iter(testkit.Context(t), r, gen, opts...) {
 				if err != nil {
 					t.Fatalf("Iter yielded %v; want no error", err)
 				}
@@ -150,7 +156,7 @@ func TestIterHandsOverFullBatches(t *testing.T) {
 }
 
 func TestIterBackPressure(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
 	tests := []struct {
 		batch, buffer int
@@ -161,7 +167,7 @@ func TestIterBackPressure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("batch%d/buffer%d", tt.batch, tt.buffer), func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := testkit.Context(t)
 			// A generator that never awaits and would run far ahead of its
 			// consumer: only back-pressure suspends it.
 			const limit = 100_000
@@ -194,7 +200,7 @@ func TestIterBackPressure(t *testing.T) {
 }
 
 func TestIterHandsOverPartialBatchWhenGeneratorAwaits(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
 	// The generator yields one value and then waits for the consumer to
 	// ask for the next, so a batch never fills: each value must cross when
@@ -212,7 +218,7 @@ func TestIterHandsOverPartialBatchWhenGeneratorAwaits(t *testing.T) {
 		return nil
 	}
 	want := 0
-	for v, err := range threadrunner.Iter(testContext(t), r, gen) {
+	for v, err := range threadrunner.Iter(testkit.Context(t), r, gen) {
 		if err != nil {
 			t.Fatalf("Iter yielded %v after %d values; want value %d", err, want, want)
 		}
@@ -240,7 +246,7 @@ type stopRecord struct {
 // as it can.
 func stoppable(rec *stopRecord, await bool) aio.Seq[int] {
 	return func(t *aio.Task, yield func(int) bool) error {
-		defer func() { rec.cleanupTID = threadID() }()
+		defer func() { rec.cleanupTID = testkit.ThreadID() }()
 		for i := 0; ; i++ {
 			if !yield(i) {
 				rec.yieldFalse = true
@@ -257,7 +263,7 @@ func stoppable(rec *stopRecord, await bool) aio.Seq[int] {
 }
 
 func TestIterBreakStopsGenerator(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
 	tid := loopTID(t, r)
 	tests := []struct {
@@ -272,7 +278,7 @@ func TestIterBreakStopsGenerator(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec stopRecord
 			n := 0
-			for v, err := range threadrunner.Iter(testContext(t), r, stoppable(&rec, tt.await), threadrunner.BatchSize(4), threadrunner.Buffer(1)) {
+			for v, err := range threadrunner.Iter(testkit.Context(t), r, stoppable(&rec, tt.await), threadrunner.BatchSize(4), threadrunner.Buffer(1)) {
 				if err != nil {
 					t.Fatalf("Iter yielded %v; want values", err)
 				}
@@ -298,7 +304,7 @@ func TestIterBreakStopsGenerator(t *testing.T) {
 }
 
 func TestIterContextEndStopsGenerator(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
 	tid := loopTID(t, r)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -326,14 +332,14 @@ func TestIterContextEndStopsGenerator(t *testing.T) {
 }
 
 func TestIterCloseStopsGenerator(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := threadrunner.New()
 	tid := loopTID(t, r)
 	var rec stopRecord
 	closed := make(chan error, 1)
 	var vs []int
 	var errs []error
-	for v, err := range threadrunner.Iter(testContext(t), r, stoppable(&rec, true)) {
+	for v, err := range threadrunner.Iter(testkit.Context(t), r, stoppable(&rec, true)) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -356,7 +362,7 @@ func TestIterCloseStopsGenerator(t *testing.T) {
 }
 
 func TestIterGeneratorErrorComesLast(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
 	gen := func(t *aio.Task, yield func(int) bool) error {
 		for i := range 3 {
@@ -364,20 +370,20 @@ func TestIterGeneratorErrorComesLast(t *testing.T) {
 				return nil
 			}
 		}
-		return errGen
+		return testkit.ErrGen
 	}
 	var got []string
-	for v, err := range threadrunner.Iter(testContext(t), r, gen) {
+	for v, err := range threadrunner.Iter(testkit.Context(t), r, gen) {
 		got = append(got, fmt.Sprint(v, " ", err))
 	}
-	want := []string{"1 <nil>", "2 <nil>", "3 <nil>", "0 " + errGen.Error()}
+	want := []string{"1 <nil>", "2 <nil>", "3 <nil>", "0 " + testkit.ErrGen.Error()}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("Iter yielded %q; want %q", got, want)
 	}
 }
 
 func TestIterGeneratorPanic(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
 	tests := []struct {
 		name   string
@@ -395,8 +401,8 @@ func TestIterGeneratorPanic(t *testing.T) {
 				panic("gen boom")
 			}
 			n := 0
-			p := recoverPanic(func() {
-				for _, err := range threadrunner.Iter(testContext(t), r, gen) {
+			p := testkit.RecoverPanic(func() {
+				for _, err := range threadrunner.Iter(testkit.Context(t), r, gen) {
 					if err != nil {
 						t.Errorf("Iter yielded %v; want a panic", err)
 					}
@@ -414,34 +420,106 @@ func TestIterGeneratorPanic(t *testing.T) {
 	}
 }
 
-func TestIterGeneratorThatIgnoresStopPanics(t *testing.T) {
-	leaktest.Check(t)
-	r := newRunner(t)
-	gen := func(t *aio.Task, yield func(int) bool) error {
-		for i := 0; ; i++ {
-			yield(i) // wrong: must return once yield returns false
+// stopMessage is the panic a generator gets when it yields again after
+// yield returned false.
+const stopMessage = "aio: Seq called yield again after yield returned false"
+
+// ignoringStop is a generator that never looks at what yield returns. It
+// counts, on the loop, how often it started and how often its deferred
+// cleanup ran.
+type ignoringStop struct {
+	started, cleaned int
+}
+
+func (g *ignoringStop) seq(t *aio.Task, yield func(int) bool) error {
+	g.started++
+	defer func() { g.cleaned++ }()
+	for i := 0; ; i++ {
+		yield(i) // the bug under test: the result is ignored
+		if i%100 == 99 {
+			_ = aio.Sleep(t, 0) // and so is the cancellation
 		}
 	}
-	p := recoverPanic(func() {
-		for range threadrunner.Iter(testContext(t), r, gen, threadrunner.BatchSize(1), threadrunner.Buffer(1)) {
-			break
+}
+
+// checkYieldAfterStop ranges over a generator that ignores yield returning
+// false, breaks off after breakAfter values, and checks that the range loop
+// panics with the library's *aio.PanicError about it, that the values came in
+// order, and that the generator's cleanup ran once.
+func checkYieldAfterStop(t *testing.T, r *threadrunner.Runner, breakAfter int, opts ...threadrunner.IterOption) {
+	t.Helper()
+	g := &ignoringStop{}
+	var got []int
+	p := testkit.RecoverPanic(func() {
+		for v, err := range threadrunner.Iter(testkit.Context(t), r, g.seq, opts...) {
+			if err != nil {
+				t.Errorf("Iter yielded error %v; want values, then a panic", err)
+				return
+			}
+			got = append(got, v)
+			if len(got) == breakAfter {
+				break
+			}
 		}
 	})
 	pe := panicError(t, p)
-	if !strings.Contains(fmt.Sprint(pe.Value), "yield again") {
-		t.Errorf("PanicError.Value = %v; want the misuse of yield named", pe.Value)
+	if pe.Value != stopMessage {
+		t.Errorf("range loop panicked with %#v; want %#v", pe.Value, stopMessage)
+	}
+	if !strings.Contains(string(pe.Stack), "ignoringStop") {
+		t.Errorf("the panic's stack does not name the generator:\n%s", pe.Stack)
+	}
+	if want := slices.Collect(countTo(breakAfter)); !slices.Equal(got, want) {
+		t.Errorf("values before the break = %v; want %v", got, want)
+	}
+	// The range loop ended after the generator's task did.
+	if g.started != 1 || g.cleaned != 1 {
+		t.Errorf("generator started %d times, cleaned up %d times; want 1 and 1", g.started, g.cleaned)
+	}
+}
+
+// countTo yields 0, 1, ..., n-1.
+func countTo(n int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := range n {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
+
+func TestIterGeneratorThatIgnoresStopPanics(t *testing.T) {
+	tests := []struct {
+		name       string
+		opts       []aio.Option
+		iterOpts   []threadrunner.IterOption
+		breakAfter int
+	}{
+		{"pinned, batch 1, buffer 1, break at once", nil, []threadrunner.IterOption{threadrunner.BatchSize(1), threadrunner.Buffer(1)}, 1},
+		{"pinned, batch 8, break after 5", nil, []threadrunner.IterOption{threadrunner.BatchSize(8)}, 5},
+		{"unpinned, batch 1, buffer 1, break at once", []aio.Option{aio.Unpinned()}, []threadrunner.IterOption{threadrunner.BatchSize(1), threadrunner.Buffer(1)}, 1},
+		{"unpinned, batch 8, break after 5", []aio.Option{aio.Unpinned()}, []threadrunner.IterOption{threadrunner.BatchSize(8)}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testkit.Check(t)
+			r := newRunner(t, tt.opts...)
+			checkYieldAfterStop(t, r, tt.breakAfter, tt.iterOpts...)
+			servesOn(t, r)
+		})
 	}
 }
 
 func TestIterRangingTwiceRunsGeneratorTwice(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
 	starts := 0 // loop-owned
 	gen := func(t *aio.Task, yield func(int) bool) error {
 		starts++
 		return count(10)(t, yield)
 	}
-	seq := threadrunner.Iter(testContext(t), r, gen)
+	seq := threadrunner.Iter(testkit.Context(t), r, gen)
 	for round := range 2 {
 		vs, errs := collect(t, seq)
 		if len(vs) != 10 || len(errs) != 0 {
@@ -455,11 +533,11 @@ func TestIterRangingTwiceRunsGeneratorTwice(t *testing.T) {
 }
 
 func TestIterContextValuesReachGenerator(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r := newRunner(t)
-	ctx := context.WithValue(testContext(t), ctxKey{}, "v")
+	ctx := context.WithValue(testkit.Context(t), testkit.CtxKey{}, "v")
 	gen := func(t *aio.Task, yield func(any) bool) error {
-		yield(t.Context().Value(ctxKey{}))
+		yield(t.Context().Value(testkit.CtxKey{}))
 		return nil
 	}
 	vs, errs := collect(t, threadrunner.Iter(ctx, r, gen))
@@ -468,11 +546,90 @@ func TestIterContextValuesReachGenerator(t *testing.T) {
 	}
 }
 
-func TestIterNilSeq(t *testing.T) {
-	leaktest.Check(t)
+// iterCalls is Iter, made with the ctx it is given, for the bad-input
+// harness (see runBadCases).
+func iterCalls(want error) []badCase {
+	return []badCase{{name: "Iter", want: want, call: func(ctx context.Context, r *threadrunner.Runner, ran *atomic.Bool) error {
+		return iterErr(threadrunner.Iter(ctx, r, markSeq(ran)))
+	}}}
+}
+
+// iterErr ranges over seq and returns the single error it yields, or an
+// error saying it yielded a value or more than one error.
+func iterErr(seq iter.Seq2[int, error]) error {
+	var errs []error
+	for v, err := range seq {
+		if err == nil || v != 0 {
+			return fmt.Errorf("yielded (%d, %v); want a single (0, error)", v, err)
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 {
+		return fmt.Errorf("yielded %d errors; want 1", len(errs))
+	}
+	return errs[0]
+}
+
+// markSeq returns a generator that sets ran.
+func markSeq(ran *atomic.Bool) aio.Seq[int] {
+	return func(t *aio.Task, yield func(int) bool) error {
+		ran.Store(true)
+		yield(1)
+		return nil
+	}
+}
+
+func TestIterBadInput(t *testing.T) {
+	t.Run("nil", func(t *testing.T) {
+		tests := []badCase{
+			{name: "Iter nil seq", call: func(ctx context.Context, r *threadrunner.Runner, ran *atomic.Bool) error {
+				return iterErr(threadrunner.Iter[int](ctx, r, nil))
+			}},
+			{name: "Collect nil seq", call: func(ctx context.Context, r *threadrunner.Runner, ran *atomic.Bool) error {
+				return inTask(ctx, r, func(t *aio.Task) error {
+					_, err := aio.Collect[int](t, nil)
+					return err
+				})
+			}},
+		}
+		runInvalidCases(t, tests)
+	})
+	runEndedContextCases(t, iterCalls)
+}
+
+// TestIterBreakCleanupAwaits checks that breaking out of Iter is not a
+// cancellation: the generator's deferred cleanup awaits (Sleep, ToThread)
+// with its context live, and has finished when the range loop ends.
+func TestIterBreakCleanupAwaits(t *testing.T) {
+	testkit.Check(t)
 	r := newRunner(t)
-	vs, errs := collect(t, threadrunner.Iter[int](testContext(t), r, nil))
-	if len(vs) != 0 || len(errs) != 1 || !errors.Is(errs[0], aio.ErrInvalid) {
-		t.Errorf("Iter(nil) yielded %v, errors %v; want only %v", vs, errs, aio.ErrInvalid)
+	var cleanup []error // written on the loop, read after the range loop
+	gen := func(t *aio.Task, yield func(int) bool) error {
+		defer func() {
+			cleanup = append(cleanup, t.Context().Err(), aio.Sleep(t, time.Millisecond))
+			_, err := aio.ToThread(t, func(ctx context.Context) (int, error) { return 0, ctx.Err() })
+			cleanup = append(cleanup, err)
+		}()
+		for i := 0; ; i++ {
+			if err := aio.Sleep(t, 0); err != nil {
+				return err
+			}
+			if !yield(i) {
+				return nil
+			}
+		}
+	}
+	for v, err := range threadrunner.Iter(testkit.Context(t), r, gen) {
+		if err != nil || v == 5 {
+			break
+		}
+	}
+	if len(cleanup) != 3 {
+		t.Fatalf("cleanup had run %d of its 3 steps when the range loop ended; want all", len(cleanup))
+	}
+	for i, err := range cleanup {
+		if err != nil {
+			t.Errorf("cleanup step %d = %v; want nil: breaking is not a cancellation", i, err)
+		}
 	}
 }

@@ -8,14 +8,23 @@ import (
 	"sync/atomic"
 
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 	"github.com/threadrunner/threadrunner/internal/fault"
 )
 
 // An entry is one resource entered through the runner: its exit, and its
-// place among the loop's close hooks. Both are loop-owned.
+// place among the loop's close hooks (loop-owned), and whether it has been
+// exited.
 type entry struct {
 	exit   func(t *aio.Task, how error) error // from aio.Enter; runs Exit once
 	remove func() bool                        // takes the close hook back
+	exited chan struct{}                      // closed once Exit has returned, whoever ran it
+}
+
+// runExit runs e's Exit in t, once, the hook or release having decided who.
+func (e *entry) runExit(t *aio.Task, how error) error {
+	defer close(e.exited)
+	return e.exit(t, how)
 }
 
 // enter enters res on the loop and registers its exit as a close hook of the
@@ -26,7 +35,7 @@ type entry struct {
 func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool) (T, *entry, error) {
 	var zero T
 	if res == nil {
-		return zero, nil, fmt.Errorf("%w: nil Resource", aio.ErrInvalid)
+		return zero, nil, errs.Invalid("nil Resource")
 	}
 	l, err := r.start()
 	if err != nil {
@@ -39,14 +48,19 @@ func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool
 			return v, err
 		}
 		var atClose error = aio.ErrClosed
+		name := fmt.Sprintf("Exit of %T, open", res)
 		if kept {
-			atClose = nil
+			atClose, name = nil, fmt.Sprintf("Exit of %T, kept", res)
 		}
-		remove, err := aio.OnClose(t, func(t *aio.Task) error { return exit(t, atClose) })
+		en := &entry{exit: exit, exited: make(chan struct{})}
+		remove, err := aio.OnClose(t, func(t *aio.Task) error {
+			t.SetName(name) // for the task dump of a Close that hangs
+			return en.runExit(t, atClose)
+		})
 		if err != nil {
 			return zero, errors.Join(err, exit(t, aio.ErrClosed))
 		}
-		e = &entry{exit: exit, remove: remove}
+		en.remove, e = remove, en
 		return v, nil
 	})
 	if err != nil && e != nil {
@@ -57,17 +71,21 @@ func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool
 	return v, e, err
 }
 
-// release exits e unless Close has taken it to exit, in which case it
-// returns ErrClosed. The exit runs with ctx's values but not its
-// cancellation, so that a block that ended because ctx did still cleans up.
-// A panic in Exit panics in the caller.
+// release exits e unless Close has taken it to exit, in which case it waits
+// for that Exit to return and returns ErrClosed: either way, the resource
+// has been exited when release returns. The exit runs with ctx's values but
+// not its cancellation, so that a block that ended because ctx did still
+// cleans up. Exit's panic is returned as a *aio.PanicError.
 func (r *Runner) release(ctx context.Context, e *entry, how error) error {
 	_, err := aio.Call(context.WithoutCancel(ctx), r.loop.Load(), func(t *aio.Task) (struct{}, error) {
 		if !e.remove() {
 			return struct{}{}, aio.ErrClosed
 		}
-		return struct{}{}, e.exit(t, how)
+		return struct{}{}, e.runExit(t, how)
 	})
+	if errors.Is(err, aio.ErrClosed) {
+		<-e.exited // Close runs the Exit (or has), as the loop's close hook
+	}
 	return err
 }
 
@@ -90,7 +108,7 @@ func (r *Runner) release(ctx context.Context, e *entry, how error) error {
 // returns [aio.ErrLoopThread].
 func With[T any](ctx context.Context, r *Runner, res aio.Resource[T], body func(T) error) error {
 	if body == nil {
-		return fmt.Errorf("%w: With: nil body", aio.ErrInvalid)
+		return errs.Invalid("With: nil body")
 	}
 	v, release, err := Open(ctx, r, res)
 	if err != nil {
@@ -134,7 +152,8 @@ func releaseAfterFault(r *Runner, release func(error) error, how error) {
 // first time it is called; later calls do nothing and return nil. If the
 // runner closes before release is called, Close exits res and release
 // returns [aio.ErrClosed] (that Exit saw aio.ErrClosed as how the use
-// ended). If Enter fails, Open returns its error and a nil release. Open and
+// ended), once that Exit has returned: when release returns, res has been
+// exited, whoever ran its Exit. If Enter fails, Open returns its error and a nil release. Open and
 // release are safe to call from any goroutine; from the loop's own thread
 // they return [aio.ErrLoopThread].
 func Open[T any](ctx context.Context, r *Runner, res aio.Resource[T]) (v T, release func(error) error, err error) {

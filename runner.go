@@ -2,11 +2,12 @@ package threadrunner
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"sync"
 	"sync/atomic"
 
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // A Runner owns an event loop on a thread of its own and lets any goroutine
@@ -19,7 +20,7 @@ type Runner struct {
 
 	mu     sync.Mutex // serializes the loop's start with Close
 	loop   atomic.Pointer[aio.Loop]
-	closed atomic.Bool // Close came before any loop: calls fail with ErrClosed
+	closed atomic.Bool // Close has begun: calls fail with ErrClosed
 }
 
 // New returns a runner whose loop is configured by opts (see [aio.Option]).
@@ -83,7 +84,7 @@ func (r *Runner) start() (*aio.Loop, error) {
 	return l, nil
 }
 
-var errNilRunner = fmt.Errorf("%w: threadrunner: nil *Runner", aio.ErrInvalid)
+var errNilRunner = errs.Invalid("threadrunner: nil *Runner")
 
 // Close shuts the runner down and waits until it has: new calls fail with
 // [aio.ErrClosed] from now on; resources entered by [Keep], and by [With] or
@@ -112,16 +113,20 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		return errNilRunner
 	}
 	if ctx == nil {
-		return fmt.Errorf("%w: Shutdown: nil context", aio.ErrInvalid)
+		return errs.Invalid("Shutdown: nil context")
 	}
 	r.mu.Lock()
 	l := r.loop.Load()
 	if l == nil {
-		r.closed.Store(true)
+		r.closed.Store(true) // starts nothing, ever
 	}
 	r.mu.Unlock()
 	if l == nil {
 		return nil
 	}
-	return l.Shutdown(ctx)
+	err := l.Shutdown(ctx)
+	if !errors.Is(err, aio.ErrLoopThread) {
+		r.closed.Store(true)
+	}
+	return err
 }

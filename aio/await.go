@@ -30,7 +30,8 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 		if f.Settled() {
 			return f.result()
 		}
-		f.waiters = append(f.waiters, t)
+		f.addWaiter(t)
+		t.waitOn = f
 		t.suspend("Await")
 		f.removeWaiter(t)
 	}
@@ -40,13 +41,28 @@ func Await[T any](t *Task, f *Future[T]) (T, error) {
 // for waits that must not leave a child running (Timeout, Group).
 func awaitSettled[T any](t *Task, f *Future[T]) {
 	for !f.Settled() {
-		f.waiters = append(f.waiters, t)
+		f.addWaiter(t)
+		t.waitOn = f
 		t.suspend("await")
 		f.removeWaiter(t)
 	}
 }
 
+// addWaiter has t woken when f settles. A future mostly has one waiter,
+// kept without a slice.
+func (f *Future[T]) addWaiter(t *Task) {
+	if f.waiter == nil {
+		f.waiter = t
+		return
+	}
+	f.waiters = append(f.waiters, t)
+}
+
 func (f *Future[T]) removeWaiter(t *Task) {
+	if f.waiter == t {
+		f.waiter = nil
+		return
+	}
 	if i := slices.Index(f.waiters, t); i >= 0 {
 		f.waiters = slices.Delete(f.waiters, i, i+1)
 	}

@@ -1,8 +1,10 @@
 package aio
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"runtime/trace"
 )
 
 // Callbacks are functions the loop runs between task steps, without a task:
@@ -29,17 +31,28 @@ func (l *Loop) Post(fn func()) error {
 	case fn == nil:
 		return invalid("Post: nil function")
 	}
-	if !l.inbox.post(postItem(fn), true) {
+	if l.onPinnedLoopThread() {
+		// From the loop itself: no need to go through the inbox, or to
+		// count as work from outside (see Loop.idleWait).
+		if l.shut.began {
+			return l.refusal()
+		}
+		l.callbacks.push(fn)
+		return nil
+	}
+	if !l.inbox.postWork(&postItem{fn: fn}) {
 		return l.refusal()
 	}
 	return nil
 }
 
-// A postItem is a callback posted by Post. A func is pointer-shaped, so
-// posting one allocates nothing.
-type postItem func()
+// A postItem is a callback posted by Post.
+type postItem struct {
+	itemLink
+	fn func()
+}
 
-func (fn postItem) runOnLoop(l *Loop) { l.callbacks.push(fn) }
+func (it *postItem) runOnLoop(l *Loop) { l.callbacks.push(it.fn) }
 
 // OnSettle makes fn run on f's loop, as a callback, once f has settled
 // (soon, if it already has), with f's value and error; if f's task panicked,
@@ -63,10 +76,11 @@ func (f *Future[T]) OnSettle(fn func(v T, err error)) {
 		fn(f.val, f.err)
 		return
 	}
-	f.l.inbox.post(&onSettleItem[T]{f: f, fn: fn}, false)
+	f.l.inbox.post(&onSettleItem[T]{f: f, fn: fn})
 }
 
 type onSettleItem[T any] struct {
+	itemLink
 	f  *Future[T]
 	fn func(T, error)
 }
@@ -75,9 +89,8 @@ type onSettleItem[T any] struct {
 // a panic goes to fn, not to Close's report.
 func (it *onSettleItem[T]) runOnLoop(l *Loop) {
 	f := it.f
-	f.retrieved.Store(true)
+	f.claim()
 	if f.Settled() {
-		f.rec.retrieve()
 		l.callbacks.push(it.call)
 		return
 	}
@@ -116,8 +129,12 @@ func (l *Loop) runCallbacksOnCoro() {
 // runCallbacks runs, on the callback coroutine, every callback due; it is
 // the coroutine's work. A Goexit leaves through goexit.
 func (l *Loop) runCallbacks(goexit func()) {
+	if trace.IsEnabled() {
+		defer trace.StartRegion(context.Background(), "aio.callbacks").End()
+	}
 	for l.callbacks.len() > 0 {
 		fn := l.callbacks.pop()
+		l.stats.callbacks++
 		if pe := catch(fn, goexit); pe != nil {
 			l.reportOnLoop(slog.LevelError, "aio: callback panicked",
 				"loop", l.Name(), "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))

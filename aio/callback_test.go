@@ -147,9 +147,7 @@ func TestOnSettle(t *testing.T) {
 		})
 	}
 	call(t, l, func(*aio.Task) (int, error) { return 0, nil })
-	if n := l.Stats().Tasks; n != 0 {
-		t.Errorf("%d tasks live while OnSettle waits; want 0", n)
-	}
+	waitFor(t, "no task live while OnSettle waits", func() bool { return l.Stats().Tasks == 0 })
 	settle(7, errTask)
 	<-done
 	want := []string{"0:7 task failed true", "1:7 task failed true", "2:7 task failed true"}

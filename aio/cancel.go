@@ -58,6 +58,7 @@ type canceller interface {
 }
 
 type cancelItem struct {
+	itemLink
 	f   canceller
 	err error
 }
@@ -70,7 +71,7 @@ func (c *cancelItem) runOnLoop(l *Loop) {
 
 // postCancel asks the loop to cancel f's task, if it still runs, with err.
 func (l *Loop) postCancel(f canceller, err error) {
-	l.inbox.post(&cancelItem{f: f, err: err}, false)
+	l.inbox.post(&cancelItem{f: f, err: err})
 }
 
 // Err returns nil while the task may go on, or the error its awaits now

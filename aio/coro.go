@@ -28,6 +28,8 @@ type coro struct {
 	task  *Task     // the task to run, set by the loop before next; nil for callbacks
 	goid  uint64    // the coroutine's goroutine id
 	state coroState // why the last next returned
+
+	onGoexitTask, onGoexitCallback func() // the goexit methods, bound once
 }
 
 type coroState uint8
@@ -40,6 +42,7 @@ const (
 
 func newCoro(l *Loop) *coro {
 	c := &coro{l: l}
+	c.onGoexitTask, c.onGoexitCallback = c.goexitTask, c.goexitCallback
 	c.next, c.stop = iter.Pull(c.serve)
 	c.next() // start the coroutine, so that its goroutine id is known
 	return c
@@ -53,9 +56,10 @@ func (c *coro) serve(yield func(struct{}) bool) {
 	}
 	for {
 		if t := c.task; t != nil {
-			t.body.run(t, c.goexitTask)
+			t.stepBegins()
+			t.body.run(t, c.onGoexitTask)
 		} else {
-			c.l.runCallbacks(c.goexitCallback)
+			c.l.runCallbacks(c.onGoexitCallback)
 		}
 		c.state = coroFinished
 		if !yield(struct{}{}) {
@@ -72,6 +76,7 @@ func (c *coro) serve(yield func(struct{}) bool) {
 // through the loop.
 func (c *coro) goexitTask() {
 	t := c.task
+	t.taskEnds()
 	t.l.endTask(t)
 	t.body.fail(errGoexit)
 	c.park()
@@ -98,4 +103,24 @@ func (c *coro) park() {
 	c.yield(struct{}{})
 	// Resumed only by stop at the loop's teardown; the Goexit then ends
 	// this coroutine and goes on in the loop goroutine, which is exiting.
+}
+
+// getCoro returns a coroutine for a task: a pooled one, or a new one.
+func (l *Loop) getCoro() *coro {
+	if n := len(l.idle); n > 0 {
+		c := l.idle[n-1]
+		l.idle[n-1] = nil
+		l.idle = l.idle[:n-1]
+		return c
+	}
+	return newCoro(l)
+}
+
+func (l *Loop) putCoro(c *coro) {
+	if len(l.idle) < maxIdleCoros && !l.shut.began {
+		c.state = coroSuspended
+		l.idle = append(l.idle, c)
+		return
+	}
+	c.stop()
 }

@@ -131,6 +131,15 @@
 // generator at its yield without cancelling it either. Cleanup that must
 // await after a real cancellation uses [Shield].
 //
+// # Debugging
+//
+// [Loop.Tasks] and [Loop.WriteTasks] list the live tasks with what each
+// awaits and where each is suspended; a [Loop.Shutdown] that runs out of
+// time logs the same. Under runtime/trace each task is a trace task and
+// each step a region; under [ProfileLabels] each step carries pprof labels
+// naming its task. [SlowTask] reports steps that hold the loop too long, and
+// [Loop.Stats] counts what a dashboard shows.
+//
 // # Shutdown
 //
 // [Loop.Close] refuses new work with [ErrClosed], runs the [OnClose] hooks,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 // ErrClosed is returned by every operation on a loop that is closing or closed,
@@ -20,11 +22,11 @@ var ErrLoopThread = errors.New("aio: blocking call on the loop's own thread woul
 // ErrInvalid is the error for bad input: a nil function, future, resource or
 // sequence, or a future that belongs to another loop. The message says which.
 // It may be wrapped; test with errors.Is.
-var ErrInvalid = errors.New("aio: invalid argument")
+var ErrInvalid = errs.ErrInvalid
 
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
-}
+// invalid returns ErrInvalid with what was wrong: the one constructor
+// (package errs), which threadrunner and mainthread use too.
+var invalid = errs.Invalid
 
 // ErrStopped is what the await a generator is suspended in returns when its
 // consumer stops the stream ([Stream.Close]; threadrunner.Iter's range loop

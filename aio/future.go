@@ -26,6 +26,7 @@ type Future[T any] struct {
 	chWanted  atomic.Bool // ch exists: settle must close it
 	retrieved atomic.Bool // its outcome has been, or is being, handed to someone
 	l         *Loop
+	itemLink  // in the inbox, while Spawn or Call posts it
 
 	// Set before the future is posted, then only read.
 	fn   func(*Task) (T, error) // the task's function, for a task's future
@@ -36,13 +37,16 @@ type Future[T any] struct {
 	val  T
 	err  error
 	pe   *PanicError
-	rec  *panicRecord // the panic's record, while nobody has retrieved it
-	name string       // the task's name, for a panic's report
+	rec  atomic.Pointer[panicRecord] // the panic's record, if it may go unretrieved
+	name string                      // the task's name, for a panic's report
+
+	reusable bool // a Call's, reused (see reuseCallRecord); set once, when made
 
 	// Loop-owned.
 	task      *Task       // the running task, or nil
 	stopWatch func() bool // stops watching pctx (Spawn)
-	waiters   []*Task     // suspended in Await(f)
+	waiter    *Task       // the first task suspended in Await(f); the rest in waiters
+	waiters   []*Task     // the others
 	onDone    []func()    // run on the loop when f settles
 
 	// Any goroutine.
@@ -155,17 +159,26 @@ func (f *Future[T]) await(ctx context.Context) error {
 
 // result hands the outcome over: it re-panics a panic and re-raises Goexit.
 func (f *Future[T]) result() (T, error) {
-	if !f.retrieved.Load() {
-		f.retrieved.Store(true)
-	}
+	f.claim()
 	if f.pe != nil {
-		f.rec.retrieve()
 		panic(f.pe)
 	}
 	if f.err == errGoexit {
 		runtime.Goexit()
 	}
 	return f.val, f.err
+}
+
+// claim marks f's outcome as handed to someone, so that its panic is never
+// reported as unretrieved: Dekker with notePanic, which publishes the
+// panic's record, then looks at retrieved; claim sets retrieved, then looks
+// for the record. One of the two sees the other. It is safe from any
+// goroutine.
+func (f *Future[T]) claim() {
+	if !f.retrieved.Load() {
+		f.retrieved.Store(true)
+	}
+	f.rec.Load().retrieve()
 }
 
 // Cancel asks for the future to end early. For a task's future, it cancels the
@@ -200,6 +213,11 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 		}
 		notePanic(f)
 	}
+	if f.reusable {
+		// Unbind it now: once its state says done, its caller may reuse it,
+		// even for a call on another loop.
+		f.task = nil
+	}
 	if atomic.SwapUint32(&f.state, futureDone) == futureSleeping {
 		futexWake(&f.state, math.MaxInt32)
 	}
@@ -211,14 +229,23 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 		}
 		f.chMu.Unlock()
 	}
-	for _, t := range f.waiters {
-		f.l.wake(t)
+	// A reused Call future (see reuseCallRecord) may be in its caller's
+	// hands again from here on: write nothing it has no waiters for.
+	if f.waiter != nil {
+		f.l.wake(f.waiter)
+		f.waiter = nil
 	}
-	f.waiters = nil
-	onDone := f.onDone
-	f.onDone = nil
-	for _, cb := range onDone {
-		cb()
+	if f.waiters != nil {
+		for _, t := range f.waiters {
+			f.l.wake(t)
+		}
+		f.waiters = nil
+	}
+	if onDone := f.onDone; onDone != nil {
+		f.onDone = nil
+		for _, cb := range onDone {
+			cb()
+		}
 	}
 }
 
@@ -226,65 +253,6 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 func (f *Future[T]) settleNow(v T, err error, pe *PanicError) {
 	f.val, f.err, f.pe = v, err, pe
 	atomic.StoreUint32(&f.state, futureDone)
-}
-
-// run implements taskBody: it runs the task's function under the catcher
-// and settles f. A runtime.Goexit leaves run through goexit instead.
-func (f *Future[T]) run(t *Task, goexit func()) {
-	var (
-		v   T
-		err error
-	)
-	pe := catch(func() { v, err = f.fn(t) }, goexit)
-	err = t.outcome(err) // before endTask, which ends the task's context
-	t.l.endTask(t)
-	f.settle(v, err, pe)
-}
-
-// fail implements taskBody: it settles the future of a task that never ran,
-// or that called runtime.Goexit.
-func (f *Future[T]) fail(err error) {
-	var zero T
-	if f.task != nil && err != errGoexit {
-		err = f.task.outcome(err)
-	}
-	f.settle(zero, err, nil)
-}
-
-func (f *Future[T]) funcName() string { return funcName(f.fn) }
-
-func (f *Future[T]) bind(t *Task) { f.task = t }
-
-func (f *Future[T]) cancelWanted() bool { return f.cancelAsk.Load() }
-
-func (f *Future[T]) stopWatching() {
-	if f.stopWatch != nil {
-		f.stopWatch()
-		f.stopWatch = nil
-	}
-}
-
-// taskOf implements canceller: the task running f's function, if any.
-func (f *Future[T]) taskOf() *Task { return f.task }
-
-// runOnLoop admits the task of a future posted by Spawn or Call.
-func (f *Future[T]) runOnLoop(l *Loop) {
-	var err error
-	switch {
-	case f.withdrawn.Load():
-		return
-	case l.shut.began:
-		err = l.refusal()
-	case f.pctx.Err() != nil:
-		// The caller gave up before the task could start: it never runs.
-		err = f.pctx.Err()
-	}
-	if err != nil {
-		f.stopWatching()
-		f.fail(err)
-		return
-	}
-	l.startTask(l.newTask(f, f.pctx))
 }
 
 // Completed returns a future that has already settled with v and err and
@@ -313,7 +281,7 @@ func (f *Future[T]) settleFunc() func(T, error) {
 			return
 		}
 		it := &settleItem[T]{f: f, v: v, err: err}
-		if !f.l.inbox.post(it, false) {
+		if !f.l.inbox.post(it) {
 			// The loop has stopped: no task can be waiting any more.
 			f.settle(v, err, nil)
 		}
@@ -321,6 +289,7 @@ func (f *Future[T]) settleFunc() func(T, error) {
 }
 
 type settleItem[T any] struct {
+	itemLink
 	f   *Future[T]
 	v   T
 	err error

@@ -3,7 +3,6 @@ package aio
 import (
 	"context"
 	"runtime"
-	"slices"
 )
 
 // A Group runs tasks as children of one task and waits for them all
@@ -14,7 +13,7 @@ type Group struct {
 	t        *Task
 	id       uint64 // t's id: t is reused once its task ends
 	running  int
-	tasks    []*Task
+	tasks    map[*Task]struct{} // the running tasks, for fail to cancel
 	err      error
 	pe       *PanicError
 	peFuture *Future[struct{}] // the child whose panic is pe
@@ -51,7 +50,10 @@ func (g *Group) Go(fn func(*Task) error) {
 		return
 	}
 	g.running++
-	g.tasks = append(g.tasks, f.task)
+	if g.tasks == nil {
+		g.tasks = make(map[*Task]struct{})
+	}
+	g.tasks[f.task] = struct{}{}
 	if g.failed {
 		g.t.l.cancelTask(f.task, context.Canceled, cancelRequested)
 	}
@@ -59,8 +61,8 @@ func (g *Group) Go(fn func(*Task) error) {
 }
 
 func (g *Group) childDone(f *Future[struct{}]) {
-	if i := slices.Index(g.tasks, f.task); f.task != nil && i >= 0 {
-		g.tasks = slices.Delete(g.tasks, i, i+1)
+	if _, ok := g.tasks[f.task]; f.task != nil && ok {
+		delete(g.tasks, f.task)
 		g.running--
 	}
 	switch {
@@ -85,7 +87,7 @@ func (g *Group) fail(err error, pe *PanicError, goexit bool) {
 		return
 	}
 	g.failed, g.err, g.pe, g.goexit = true, err, pe, goexit
-	for _, t := range g.tasks {
+	for t := range g.tasks {
 		g.t.l.cancelTask(t, context.Canceled, cancelRequested)
 	}
 }
@@ -104,8 +106,7 @@ func (g *Group) Wait() error {
 	}
 	g.waiter = nil
 	if g.pe != nil {
-		g.peFuture.retrieved.Store(true)
-		g.peFuture.rec.retrieve()
+		g.peFuture.claim()
 		panic(g.pe)
 	}
 	if g.goexit {

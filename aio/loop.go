@@ -1,6 +1,7 @@
 package aio
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -50,6 +51,7 @@ type Loop struct {
 	trackG     bool // publish userG for every step
 	nextID     uint64
 	steps      uint64
+	rounds     uint64 // of run's loop
 	runq       ring[*Task]
 	timers     timerHeap
 	tasks      taskList // live tasks
@@ -62,11 +64,12 @@ type Loop struct {
 	sawWork    bool  // the inbox had work since the loop last parked
 	shut       shutdown
 	threads    threadPool
-	helpers    sync.WaitGroup // goroutines that post back to the loop (ToThread, Recv)
-	panics     []*panicRecord // panics nobody has retrieved yet
-	panicsCap  int            // compact panics when it reaches this length
-	hooks      []*closeHook   // OnClose hooks, in order of registration
-	hooksFired bool           // the hooks have been taken to run
+	helpers    sync.WaitGroup             // goroutines that post back to the loop (ToThread, Recv)
+	panics     []*panicRecord             // panics nobody has retrieved yet
+	panicsCap  int                        // compact panics when it reaches this length
+	labels     map[string]context.Context // pprof label sets by task name (ProfileLabels)
+	hooks      []*closeHook               // OnClose hooks, in order of registration
+	hooksFired bool                       // the hooks have been taken to run
 }
 
 type loopState int32
@@ -205,7 +208,10 @@ func (l *Loop) run() {
 		if l.shut.finished(l) {
 			return
 		}
-		if l.runq.len() > 0 || l.callbacks.len() > 0 || l.inbox.pending.Load() {
+		if l.rounds++; l.rounds%statsEvery == 0 {
+			l.stats.publish(l)
+		}
+		if l.runq.len() > 0 || l.callbacks.len() > 0 || l.inbox.pending() {
 			continue
 		}
 		l.idleWait()
@@ -238,7 +244,6 @@ func (l *Loop) runReady() {
 		l.step(l.runq.pop())
 	}
 	l.busy.Store(false)
-	l.stats.publish(l)
 }
 
 // now returns monotonic nanoseconds since the loop was made.
@@ -288,46 +293,4 @@ func (l *Loop) resume(c *coro, t *Task) {
 	if l.trackG {
 		l.userG.Store(0)
 	}
-}
-
-func (l *Loop) getCoro() *coro {
-	if n := len(l.idle); n > 0 {
-		c := l.idle[n-1]
-		l.idle[n-1] = nil
-		l.idle = l.idle[:n-1]
-		return c
-	}
-	return newCoro(l)
-}
-
-func (l *Loop) putCoro(c *coro) {
-	if len(l.idle) < maxIdleCoros && !l.shut.began {
-		c.state = coroSuspended
-		l.idle = append(l.idle, c)
-		return
-	}
-	c.stop()
-}
-
-// A Stats is a snapshot of a loop's counters, for tests and diagnostics.
-type Stats struct {
-	Tasks int    // tasks started and not yet ended
-	Steps uint64 // task steps run so far
-}
-
-// loopStats is the loop's published copy of its counters, updated after
-// each batch of steps.
-type loopStats struct {
-	tasks atomic.Int64
-	steps atomic.Uint64
-}
-
-func (s *loopStats) publish(l *Loop) {
-	s.steps.Store(l.steps)
-	s.tasks.Store(int64(l.tasks.n))
-}
-
-// Stats returns the loop's counters. It is safe to call from any goroutine.
-func (l *Loop) Stats() Stats {
-	return Stats{Tasks: int(l.stats.tasks.Load()), Steps: l.stats.steps.Load()}
 }

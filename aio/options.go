@@ -27,6 +27,7 @@ type config struct {
 	schedPark bool
 	parkSet   bool // ParkInRuntime was given
 	slowAfter time.Duration
+	labels    bool // ProfileLabels
 	logger    *slog.Logger
 	err       error // why the options were refused
 

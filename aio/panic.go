@@ -111,7 +111,10 @@ func notePanic[T any](f *Future[T]) {
 		g := wf.Value()
 		return g != nil && g.waiting.Load() > 0
 	}}
-	f.rec = rec
+	f.rec.Store(rec)
+	if f.retrieved.Load() {
+		rec.retrieve() // claimed meanwhile (see Future.claim)
+	}
 	runtime.AddCleanup(f, (*panicRecord).collected, rec)
 	if len(l.panics) >= l.panicsCap {
 		l.panics = compactPanics(l.panics)

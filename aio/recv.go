@@ -20,11 +20,12 @@ func Recv[T any](t *Task, ch <-chan T) (T, bool, error) {
 	}
 	t.mustSuspend("Recv") // before the helper starts
 	l := t.l
-	r := &recvOp[T]{t: t, stop: make(chan struct{})}
+	r := &recvOp[T]{t: t, ch: ch, stop: make(chan struct{})}
 	l.helpers.Add(1)
 	go r.wait(l, ch)
 	var stopErr error
 	for !r.back {
+		t.waitOn = r
 		t.suspend("Recv")
 		if stopErr == nil {
 			if stopErr = t.awaitErr(); stopErr != nil {
@@ -41,7 +42,9 @@ func Recv[T any](t *Task, ch <-chan T) (T, bool, error) {
 // A recvOp is one blocking Recv: a helper goroutine waits on the channel, or
 // on stop, and posts itself back to the loop either way.
 type recvOp[T any] struct {
+	itemLink
 	t    *Task
+	ch   <-chan T // for the task dump
 	stop chan struct{}
 	v    T
 	ok   bool
@@ -56,7 +59,7 @@ func (r *recvOp[T]) wait(l *Loop, ch <-chan T) {
 		r.got = true
 	case <-r.stop:
 	}
-	l.inbox.post(r, false)
+	l.inbox.post(r)
 }
 
 func (r *recvOp[T]) runOnLoop(l *Loop) {

@@ -29,6 +29,19 @@ func (l *Loop) onLoopThread() bool {
 	return g == l.userG.Load() || g == l.goid.Load()
 }
 
+// onPinnedLoopThread reports whether the caller is user code of l on a
+// pinned loop's thread, where loop-owned state may be touched directly. It
+// is cheap enough for hot paths (a load, and a system call only while the
+// loop runs user code); on an unpinned loop it says false, and callers take
+// the path that is right from anywhere.
+func (l *Loop) onPinnedLoopThread() bool {
+	if !l.busy.Load() || l.cfg.unpinned {
+		return false
+	}
+	tid := l.tid.Load()
+	return tid != 0 && int64(threadID()) == tid
+}
+
 // inToThread reports whether the caller is a function that ToThread runs for
 // l. Such a function may call into l (Call, Spawn), but not close it: closing
 // waits for every ToThread function to return.

@@ -21,7 +21,7 @@ func Run[T any](ctx context.Context, main func(*Task) (T, error), opts ...Option
 	// The loop closes once main's future has settled, so that closing
 	// cancels the tasks main left behind but never main itself.
 	f := spawn(ctx, l, main, l.closeFromLoop)
-	f.retrieved.Store(true) // Run hands main's outcome over itself
+	f.claim() // Run hands main's outcome over itself
 	if f.Settled() {
 		// main never started (nil ctx, ctx already done).
 		l.Close()
@@ -39,6 +39,6 @@ func Run[T any](ctx context.Context, main func(*Task) (T, error), opts ...Option
 // and every other task is cancelled; the loop stops once they have ended.
 func (l *Loop) closeFromLoop() {
 	l.state.CompareAndSwap(int32(loopRunning), int32(loopClosing))
-	l.inbox.close(false)
+	l.inbox.closeWork()
 	l.beginShutdown()
 }

@@ -92,6 +92,7 @@ func Select(t *Task, cases ...Case) (int, error) {
 // A selectWait is one Select's wait: it watches the Receive cases'
 // channels with one helper goroutine, so that at most one value is taken.
 type selectWait struct {
+	itemLink
 	t     *Task
 	recvs []receiver // the Receive cases, in order
 	stop  chan struct{}
@@ -122,7 +123,7 @@ func (w *selectWait) watch() {
 	go func() {
 		defer l.helpers.Done()
 		w.chosen, w.value, w.ok = reflect.Select(cases)
-		l.inbox.post(w, false)
+		l.inbox.post(w)
 	}()
 }
 
@@ -162,7 +163,7 @@ func (c *futureCase[T]) loopOf() *Loop {
 	return c.f.l
 }
 
-func (c *futureCase[T]) arm(t *Task, _ *selectWait, _ int) { c.f.waiters = append(c.f.waiters, t) }
+func (c *futureCase[T]) arm(t *Task, _ *selectWait, _ int) { c.f.addWaiter(t) }
 func (c *futureCase[T]) disarm(t *Task)                    { c.f.removeWaiter(t) }
 
 // IsSet is the Case of e being set.

@@ -42,14 +42,16 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 		return l.err
 	}
 	if l.state.CompareAndSwap(int32(loopRunning), int32(loopClosing)) {
-		l.inbox.close(false)
-		l.inbox.post(shutdownItem{}, false)
+		l.inbox.closeWork()
+		l.inbox.post(new(shutdownItem))
 	}
 	select {
 	case <-l.done:
 		return l.err
 	case <-ctx.Done():
-		l.inbox.post(hardStopItem{}, false)
+		// What still runs, as it is stuck, then stop it hard.
+		l.reportStillRunning(ctx.Err())
+		l.inbox.post(new(hardStopItem))
 		return ctx.Err()
 	}
 }
@@ -73,7 +75,7 @@ func (l *Loop) discard() bool {
 	// No goroutine will ever serve the loop, so this one may run what was
 	// posted, as the loop would have while closing.
 	l.shut.began, l.shut.cancelled = true, true
-	for _, it := range l.inbox.close(true) {
+	for _, it := range l.inbox.closeAll() {
 		it.runOnLoop(l)
 	}
 	l.callbacks = ring[func()]{}
@@ -97,13 +99,13 @@ func (s *shutdown) finished(l *Loop) bool {
 	return s.cancelled && l.tasks.n == 0 && l.threads.running == 0 && l.callbacks.len() == 0
 }
 
-type shutdownItem struct{}
+type shutdownItem struct{ itemLink }
 
-func (shutdownItem) runOnLoop(l *Loop) { l.beginShutdown() }
+func (*shutdownItem) runOnLoop(l *Loop) { l.beginShutdown() }
 
-type hardStopItem struct{}
+type hardStopItem struct{ itemLink }
 
-func (hardStopItem) runOnLoop(l *Loop) {
+func (*hardStopItem) runOnLoop(l *Loop) {
 	l.shut.hard = true
 	l.beginShutdown()
 	for t := l.tasks.head; t != nil; t = t.live.next {
@@ -125,6 +127,7 @@ func (l *Loop) beginShutdown() {
 		return
 	}
 	f := &Future[struct{}]{l: l, pctx: context.Background(), fn: func(t *Task) (struct{}, error) {
+		t.SetName("aio: close hooks")
 		l.shut.errs = runHooks(t, hooks)
 		return struct{}{}, nil
 	}}
@@ -183,12 +186,15 @@ func OnClose(t *Task, fn func(*Task) error) (remove func() bool, err error) {
 	}, nil
 }
 
+var closeHookName = "aio: close hook" // until the hook names itself
+
 // runHooks runs hooks last first, each in a child task of t so that its
 // panic or Goexit is its own, and returns their errors.
 func runHooks(t *Task, hooks []*closeHook) []error {
 	var errs []error
 	for _, h := range slices.Backward(hooks) {
 		f := goChild(t, func(t *Task) (struct{}, error) { return struct{}{}, h.fn(t) }, childOpts{})
+		f.task.name.Store(&closeHookName)
 		f.retrieved.Store(true) // handed over here, as an error
 		awaitSettled(t, f)
 		switch {
@@ -209,16 +215,10 @@ func runHooks(t *Task, hooks []*closeHook) []error {
 // coroutines (runtime.Goexit) are stopped last, from deferred calls, because
 // stopping one goes on with its Goexit in this goroutine.
 func (l *Loop) teardown() {
-	for {
-		items := l.inbox.close(true)
-		for _, it := range items {
-			it.runOnLoop(l)
-		}
-		l.runCallbacksOnCoro()
-		if len(items) == 0 {
-			break
-		}
+	for _, it := range l.inbox.closeAll() {
+		it.runOnLoop(l)
 	}
+	l.runCallbacksOnCoro()
 	l.timers.dropAll()
 	l.threads.stop() // no job runs: run returned once they had all come back
 	l.helpers.Wait()
@@ -228,6 +228,7 @@ func (l *Loop) teardown() {
 			"loop", l.Name(), "coroutines", len(l.zombies))
 	}
 	l.runCallbacksOnCoro()
+	l.stats.publish(l)
 	l.err = errors.Join(errs...)
 	for _, c := range l.idle {
 		c.stop()

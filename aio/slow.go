@@ -1,10 +1,8 @@
 package aio
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,18 +123,11 @@ func (l *Loop) checkSlowStep(reported *atomic.Uint64) {
 		"threshold", l.cfg.slowAfter, "stack", stack)
 }
 
-// goroutineStack returns the stack of goroutine id, taken from a dump of all
-// goroutines, or a note saying it could not be found.
+// goroutineStack returns the stack of goroutine id, or a note saying it
+// could not be found.
 func goroutineStack(id uint64) string {
-	buf := goid.Stacks()
-	head := []byte("goroutine " + strconv.FormatUint(id, 10) + " [")
-	i := bytes.Index(buf, head)
-	if i < 0 {
-		return fmt.Sprintf("(goroutine %d not found)", id)
+	if s, ok := goid.Stack(id); ok {
+		return s
 	}
-	s := buf[i:]
-	if j := bytes.Index(s, []byte("\n\n")); j >= 0 {
-		s = s[:j]
-	}
-	return string(s)
+	return fmt.Sprintf("(goroutine %d not found)", id)
 }

@@ -1,6 +1,10 @@
 package aio
 
-import "context"
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
 
 // Spawn starts fn as a new task on loop l and returns its future at once
 // (asyncio's run_coroutine_threadsafe). The task's context carries ctx's
@@ -27,6 +31,8 @@ func spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error), onDon
 		f.settleNow(zero, invalid("Spawn: nil function"), nil)
 	case ctx == nil:
 		f.settleNow(zero, invalid("Spawn: nil context"), nil)
+	case loopState(l.state.Load()) >= loopClosing:
+		f.settleNow(zero, l.refusal(), nil)
 	case ctx.Err() != nil:
 		f.settleNow(zero, ctx.Err(), nil)
 	default:
@@ -34,7 +40,7 @@ func spawn[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error), onDon
 			// Set before f is posted: from then on f is the loop's.
 			f.stopWatch = context.AfterFunc(ctx, func() { l.postCancel(f, ctx.Err()) })
 		}
-		if !l.inbox.post(f, true) {
+		if !l.inbox.postWork(f) {
 			if f.stopWatch != nil {
 				f.stopWatch()
 			}
@@ -69,40 +75,91 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 		return zero, invalid("Call: nil function")
 	case ctx == nil:
 		return zero, invalid("Call: nil context")
+	case loopState(l.state.Load()) >= loopClosing:
+		return zero, l.refusal()
 	case ctx.Err() != nil:
 		return zero, ctx.Err()
 	}
-	f := &Future[T]{l: l, fn: fn, pctx: ctx}
-	f.retrieved.Store(true) // Call hands the outcome over itself
-	if !l.inbox.post(f, true) {
+	f := newCallRecord(l, fn, ctx)
+	if !l.inbox.postWork(f) {
 		return zero, l.refusal()
 	}
 	slot := l.holdSlot()
+	if l.spinUntil(&f.state, slot) {
+		if slot {
+			l.releaseSlot()
+		}
+		return reuseCallRecord(f)
+	}
 	if slot {
 		defer l.releaseSlot()
 	}
-	if !l.spinUntil(&f.state, slot) {
-		// Only a caller about to park pays for the re-entrancy check. On the
-		// loop's own thread the loop cannot have admitted f meanwhile (it is
-		// busy running this very caller), so withdrawing it is race-free.
-		if l.onLoopThread() {
-			f.withdrawn.Store(true)
-			return zero, ErrLoopThread
-		}
-		if !blockOn(&f.state, f.Done, ctx.Done(), slot) {
-			l.postCancel(f, ctx.Err())
-			if onAnyLoopThread() {
-				// Waiting for the task would block this other loop until
-				// the task ends, which may take that loop (a cycle of
-				// calls): give up, and leave the outcome to Close's report.
-				f.retrieved.Store(false)
-				if !f.Settled() {
-					return zero, ctx.Err()
-				}
-			} else {
-				blockOn(&f.state, f.Done, nil, slot)
+	// Only a caller about to park pays for the re-entrancy check. On the
+	// loop's own thread the loop cannot have admitted f meanwhile (it is
+	// busy running this very caller), so withdrawing it is race-free.
+	if l.onLoopThread() {
+		f.withdrawn.Store(true)
+		return zero, ErrLoopThread
+	}
+	if !blockOn(&f.state, f.Done, ctx.Done(), slot) {
+		l.postCancel(f, ctx.Err())
+		if onAnyLoopThread() {
+			// Waiting for the task would block this other loop until the
+			// task ends, which may take that loop (a cycle of calls): give
+			// up, and leave the outcome to Close's report.
+			f.retrieved.Store(false)
+			if !f.Settled() {
+				return zero, ctx.Err()
 			}
+		} else {
+			blockOn(&f.state, f.Done, nil, slot)
 		}
 	}
 	return f.result()
+}
+
+// Call's futures never reach the caller, so the ones whose call took the
+// fast path (the caller spun until the task ended: no Done channel, no
+// cancellation posted, no panic) are reused: a Call then allocates nothing.
+// Such a future unbinds its task as it settles, before its caller can see it
+// done; after that, the loop reads only fields its caller does not write. The slow-task watchdog may read a
+// stepped future's function after the step, so a loop under SlowTask does
+// not reuse them.
+var callRecords sync.Map // callRecordKey[T]{} -> *sync.Pool of *Future[T]
+
+type callRecordKey[T any] struct{}
+
+func callRecordPool[T any]() *sync.Pool {
+	if p, ok := callRecords.Load(callRecordKey[T]{}); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := callRecords.LoadOrStore(callRecordKey[T]{}, &sync.Pool{New: func() any { return &Future[T]{reusable: true} }})
+	return p.(*sync.Pool)
+}
+
+// newCallRecord returns a future for a Call of fn on l, pending.
+func newCallRecord[T any](l *Loop, fn func(*Task) (T, error), ctx context.Context) *Future[T] {
+	var f *Future[T]
+	if l.cfg.slowAfter > 0 {
+		f = new(Future[T])
+	} else {
+		f = callRecordPool[T]().Get().(*Future[T])
+	}
+	f.l, f.fn, f.pctx = l, fn, ctx
+	f.retrieved.Store(true) // Call hands the outcome over itself
+	return f
+}
+
+// reuseCallRecord hands f's outcome over and, if it may, puts f back for the
+// next Call.
+func reuseCallRecord[T any](f *Future[T]) (T, error) {
+	if f.pe != nil || f.err == errGoexit || f.l.cfg.slowAfter > 0 {
+		return f.result()
+	}
+	v, err := f.val, f.err
+	var zero T
+	f.fn, f.pctx, f.val, f.err = nil, nil, zero, nil
+	atomic.StoreUint32(&f.state, futurePending)
+	callRecordPool[T]().Put(f)
+	return v, err
 }

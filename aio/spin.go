@@ -30,6 +30,7 @@ func (l *Loop) idleWait() {
 			timeout -= spin
 		}
 	}
+	l.stats.publish(l)
 	l.inbox.park(timeout)
 }
 

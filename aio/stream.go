@@ -31,6 +31,8 @@ type Stream[T any] struct {
 	waiting  bool       // the producer waits for room
 	stopped  atomic.Bool
 	handoffs atomic.Uint64
+	queued   atomic.Bool // the stream is in the loop's inbox (postWake)
+	itemLink
 
 	// Loop-owned.
 	t           *Task
@@ -94,155 +96,13 @@ func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], opts ...StreamO
 		return s
 	}
 	s.f = spawn(ctx, l, func(t *Task) (struct{}, error) {
+		t.SetName("generator " + funcName(seq))
 		return struct{}{}, s.produce(t, seq)
 	}, s.bell.ring)
 	// The stream hands the generator's outcome over itself, in Next or
 	// Close, even while its reader is still on the way to it.
-	s.f.retrieved.Store(true)
+	s.f.claim()
 	return s
-}
-
-// produce runs the generator in t.
-func (s *Stream[T]) produce(t *Task, seq Seq[T]) error {
-	s.t = t
-	s.cur = s.newBatch()
-	t.interruptible = true
-	t.onSuspend = s.flushPartial
-	defer func() {
-		t.onSuspend = nil
-		s.t = nil // t is reused once it ends
-		s.flushLast()
-	}()
-	return seq(t, s.yield)
-}
-
-// newBatch returns an empty batch; its room grows as values come.
-func (s *Stream[T]) newBatch() []T { return make([]T, 0, min(s.batch, 64)) }
-
-func (s *Stream[T]) yield(v T) bool {
-	if s.refused {
-		panic("aio: Seq called yield again after yield returned false")
-	}
-	if s.t.cancelErr != nil || s.stopped.Load() {
-		// Cancelled (Close, its context's end) or stopped by the consumer
-		// (a break): stop the generator, whatever its awaits returned
-		// meanwhile.
-		s.refused = true
-		return false
-	}
-	s.cur = append(s.cur, v)
-	if len(s.cur) < s.batch {
-		return true
-	}
-	for {
-		switch s.handOff(false) {
-		case handedOff:
-			return true
-		case streamStopped:
-			s.refused = true
-			return false
-		}
-		// The buffer is full: wait for the consumer to take a batch, or to
-		// stop the stream.
-		t := s.t
-		t.onSuspend = nil
-		s.inYield = true
-		t.suspend("Seq yield")
-		s.inYield = false
-		t.onSuspend = s.flushPartial
-		if t.cancelErr != nil {
-			s.refused = true
-			return false
-		}
-	}
-}
-
-type handOffResult int
-
-const (
-	handedOff handOffResult = iota
-	bufferFull
-	streamStopped
-)
-
-// handOff moves the current batch to the consumer's side. Unless force, it
-// respects the buffer's bound, and marks the producer as waiting when full.
-func (s *Stream[T]) handOff(force bool) handOffResult {
-	s.mu.Lock()
-	if s.stopped.Load() {
-		s.mu.Unlock()
-		s.cur = s.cur[:0]
-		return streamStopped
-	}
-	if !force && len(s.full) >= s.buffer {
-		s.waiting = true
-		s.mu.Unlock()
-		return bufferFull
-	}
-	s.full = append(s.full, s.cur)
-	if n := len(s.free); n > 0 {
-		s.cur = s.free[n-1]
-		s.free = s.free[:n-1]
-	} else {
-		s.cur = s.newBatch()
-	}
-	parked := s.parked
-	s.parked = false
-	s.mu.Unlock()
-	s.handoffs.Add(1)
-	if parked {
-		s.bell.ring()
-	}
-	return handedOff
-}
-
-// flushPartial hands over a partial batch when the generator suspends, if
-// there is room; it never suspends. If the consumer has stopped the stream,
-// the await the generator suspends in is interrupted instead.
-func (s *Stream[T]) flushPartial() {
-	if s.stopped.Load() {
-		s.interruptProducer()
-		return
-	}
-	if len(s.cur) > 0 {
-		s.mu.Lock()
-		room := len(s.full) < s.buffer
-		s.mu.Unlock()
-		if room {
-			s.handOff(true)
-		}
-	}
-}
-
-// flushLast hands over what is left when the generator ends.
-func (s *Stream[T]) flushLast() {
-	if len(s.cur) > 0 {
-		s.handOff(true)
-	}
-}
-
-// runOnLoop wakes the producer if it waits in yield: the consumer made
-// room, or stopped the stream; if the stream stopped while the producer
-// waits in another await, that await is interrupted.
-func (s *Stream[T]) runOnLoop(l *Loop) {
-	switch t := s.t; {
-	case t == nil:
-	case s.inYield:
-		l.wake(t)
-	case s.stopped.Load() && t.state == taskSuspended:
-		s.interruptProducer()
-	}
-}
-
-// interruptProducer makes the generator's await in progress return
-// ErrStopped, once, unless the generator is past its last yield: stopping
-// is not a cancellation, and the generator's cleanup awaits as usual.
-func (s *Stream[T]) interruptProducer() {
-	if s.interrupted || s.refused {
-		return
-	}
-	s.interrupted = true
-	s.t.interruptNow(ErrStopped)
 }
 
 // Next returns the next batch of values, blocking until there is one. At the
@@ -278,7 +138,7 @@ func (s *Stream[T]) Next(ctx context.Context) ([]T, error) {
 			s.waiting = false
 			s.mu.Unlock()
 			if waiting {
-				s.l.inbox.post(s, false)
+				s.postWake()
 			}
 			s.last = b
 			return b, nil
@@ -344,10 +204,10 @@ func (s *Stream[T]) Close() error {
 		if s.l.onLoopThread() {
 			return ErrLoopThread
 		}
-		s.l.inbox.post(s, false) // wakes the producer if it waits for room
+		s.postWake() // wakes the producer if it waits for room
 		<-s.f.Done()
 	}
-	s.f.retrieved.Store(true)
+	s.f.claim()
 	if s.f.pe != nil && !s.ended {
 		panic(s.f.pe)
 	}

@@ -35,12 +35,15 @@ type threadPool struct {
 
 // A poolThread is one goroutine of the pool.
 type poolThread struct {
+	itemLink
 	l       *Loop
 	word    uint32        // atomic: threadIdle, threadSleeping, threadHasJob or threadQuit
 	job     threadJob     // set by the loop before word becomes threadHasJob
 	ch      chan struct{} // size 1: where it waits when the loop parks in the scheduler
 	done    threadJob     // the job it hands back; read by the loop in runOnLoop
 	goexits bool          // done called runtime.Goexit, which ended this goroutine
+	running threadJob     // loop-owned: the job handed out and not back yet, for the task dump
+	gid     atomic.Uint64 // its goroutine's id, once it runs
 }
 
 const (
@@ -77,7 +80,7 @@ func (p *threadPool) start(l *Loop, j threadJob) {
 		p.running++
 		w.give(j)
 	case len(p.threads) < p.max:
-		w := &poolThread{l: l, ch: make(chan struct{}, 1), job: j, word: threadHasJob}
+		w := &poolThread{l: l, ch: make(chan struct{}, 1), job: j, word: threadHasJob, running: j}
 		p.threads = append(p.threads, w)
 		p.running++
 		l.helpers.Add(1)
@@ -92,6 +95,7 @@ func (p *threadPool) start(l *Loop, j threadJob) {
 // goes to a new one.
 func (p *threadPool) finished(l *Loop, w *poolThread) {
 	p.running--
+	w.running = nil
 	if w.goexits {
 		p.threads = slices.DeleteFunc(p.threads, func(x *poolThread) bool { return x == w })
 		if len(p.queue) > 0 {
@@ -132,6 +136,17 @@ func (p *threadPool) stop() {
 	p.threads, p.idle = nil, nil
 }
 
+// goidRunning returns the goroutine id of the thread running j, or 0 if j
+// is not running. It runs on the loop.
+func (p *threadPool) goidRunning(j threadJob) uint64 {
+	for _, w := range p.threads {
+		if w.running == j {
+			return w.gid.Load()
+		}
+	}
+	return 0
+}
+
 // isWorker reports whether the calling goroutine is one of the pool's.
 func (p *threadPool) isWorker() bool {
 	p.goidsMu.Lock()
@@ -148,7 +163,7 @@ func (p *threadPool) isWorker() bool {
 
 // give hands w a job. It runs on the loop.
 func (w *poolThread) give(j threadJob) {
-	w.job = j
+	w.job, w.running = j, j
 	w.signal(threadHasJob)
 }
 
@@ -172,6 +187,7 @@ func (w *poolThread) serve() {
 	defer l.helpers.Done()
 	p := &l.threads
 	id := goid.Get()
+	w.gid.Store(id)
 	p.goidsMu.Lock()
 	if p.goids == nil {
 		p.goids = make(map[uint64]bool)
@@ -196,10 +212,10 @@ func (w *poolThread) serve() {
 				// once the deferred calls have run: hand the job back all
 				// the same, and the loop replaces the thread.
 				w.done, w.goexits = j, true
-				l.inbox.post(w, false)
+				l.inbox.post(w)
 			})
 			w.done = j
-			l.inbox.post(w, false)
+			l.inbox.post(w)
 		}
 	}
 }

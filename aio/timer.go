@@ -19,9 +19,11 @@ type timer struct {
 	task  *Task // Sleep: woken when the timer fires
 
 	// AfterFunc only.
-	l     *Loop
-	fn    func()
-	state atomic.Int32 // a funcTimerState
+	l      *Loop
+	fn     func()
+	state  atomic.Int32 // a timer state: timerPending, ...
+	posted itemLink     // in the inbox, to be armed
+	rmLink itemLink     // in the inbox, to be taken out of the heap
 }
 
 // The states of an AfterFunc timer: it leaves pending once, for good.
@@ -131,7 +133,14 @@ func (l *Loop) AfterFunc(d time.Duration, fn func()) (stop func() bool) {
 		panic("aio: Loop.AfterFunc called with a nil function")
 	}
 	tm := &timer{l: l, fn: fn, when: l.deadline(d)}
-	if !l.inbox.post(tm, true) {
+	switch {
+	case l.onPinnedLoopThread() && !l.shut.began:
+		// From the loop itself (a callback re-arming, a task): straight
+		// into the heap. Posting would also count as work from outside,
+		// after which the loop spins, which a loop whose work is timers
+		// must not pay for.
+		l.timers.add(tm)
+	case !l.inbox.postWork(tm):
 		tm.state.Store(timerDropped)
 	}
 	return tm.stop
@@ -139,7 +148,11 @@ func (l *Loop) AfterFunc(d time.Duration, fn func()) (stop func() bool) {
 
 // runOnLoop arms an AfterFunc timer, unless it was stopped on the way.
 func (tm *timer) runOnLoop(l *Loop) {
-	if tm.state.Load() == timerPending && !l.shut.cancelled {
+	if l.shut.cancelled {
+		tm.state.CompareAndSwap(timerPending, timerDropped)
+		return
+	}
+	if tm.state.Load() == timerPending {
 		l.timers.add(tm)
 	}
 }
@@ -150,14 +163,22 @@ func (tm *timer) stop() bool {
 	}
 	// Take it out of the heap now, rather than when it falls due, so that
 	// timers set and stopped often (debouncing) do not pile up.
-	tm.l.inbox.post(timerRemoval{tm}, false)
+	if tm.l.onPinnedLoopThread() {
+		tm.l.timers.remove(tm)
+	} else {
+		tm.l.inbox.post((*timerRemoval)(tm))
+	}
 	return true
 }
 
-// A timerRemoval takes a stopped AfterFunc timer out of the heap.
-type timerRemoval struct{ tm *timer }
+func (tm *timer) link() *itemLink { return &tm.posted }
 
-func (r timerRemoval) runOnLoop(l *Loop) { l.timers.remove(r.tm) }
+// A timerRemoval is a stopped AfterFunc timer, posted to be taken out of the
+// heap.
+type timerRemoval timer
+
+func (r *timerRemoval) runOnLoop(l *Loop) { l.timers.remove((*timer)(r)) }
+func (r *timerRemoval) link() *itemLink   { return &r.rmLink }
 
 // Sleep suspends t for d, letting other tasks run. It returns nil after d, or
 // the context's error at once if t is or gets cancelled. Sleep(t, 0) lets every
@@ -188,6 +209,7 @@ func Sleep(t *Task, d time.Duration) error {
 		if tm.fired {
 			return nil
 		}
+		t.waitOn = tm
 		t.suspend("Sleep")
 	}
 }

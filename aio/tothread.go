@@ -3,6 +3,7 @@ package aio
 import (
 	"context"
 	"runtime"
+	"runtime/trace"
 )
 
 // ToThread runs fn on a goroutine of the loop's thread pool, off the loop,
@@ -31,6 +32,9 @@ func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
 	t.mustSuspend("ToThread") // before the job is submitted
 	l := t.l
 	j := &threadCall[T]{fn: fn, t: t, ctx: t.context()}
+	if trace.IsEnabled() {
+		j.traceCtx = t.traceContext()
+	}
 	if t.interruptible {
 		// The task may be interrupted without being cancelled (a stopped
 		// stream's generator): fn gets a context of its own to end then.
@@ -44,6 +48,7 @@ func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
 	}
 	l.threads.submit(j)
 	for !j.done {
+		t.waitOn = j
 		t.suspend("ToThread")
 		if err := t.awaitErr(); err != nil && l.threads.unqueue(j) {
 			return zero, err
@@ -61,19 +66,26 @@ func ToThread[T any](t *Task, fn func(context.Context) (T, error)) (T, error) {
 // A threadCall is one ToThread call: a pool thread runs it, then hands it
 // back to the loop.
 type threadCall[T any] struct {
-	fn     func(context.Context) (T, error)
-	t      *Task
-	ctx    context.Context
-	v      T
-	err    error
-	pe     *PanicError
-	done   bool // loop-owned: the result is back
-	goexit bool // loop-owned: fn called runtime.Goexit
+	fn       func(context.Context) (T, error)
+	t        *Task
+	ctx      context.Context
+	traceCtx context.Context // the task's trace context, while tracing
+	v        T
+	err      error
+	pe       *PanicError
+	done     bool // loop-owned: the result is back
+	goexit   bool // loop-owned: fn called runtime.Goexit
 }
 
 func (j *threadCall[T]) work(goexit func()) {
+	if j.traceCtx != nil && trace.IsEnabled() {
+		defer trace.StartRegion(j.traceCtx, "aio.ToThread").End()
+	}
 	j.pe = catch(func() { j.v, j.err = j.fn(j.ctx) }, goexit)
 }
+
+// describe says what a task awaiting the call waits for.
+func (j *threadCall[T]) describe() string { return "ToThread " + funcName(j.fn) }
 
 func (j *threadCall[T]) complete(l *Loop, goexit bool) {
 	j.done, j.goexit = true, goexit

@@ -10,8 +10,4 @@ import (
 // TestMain hands the main goroutine to golang.design/x/mainthread, whose Call
 // runs functions there, and runs the tests and benchmarks on another
 // goroutine.
-func TestMain(m *testing.M) {
-	code := 1
-	peers.ServeMainThread(func() { code = m.Run() })
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(peers.RunOnMainThread(m.Run)) }

@@ -18,11 +18,11 @@ package mainthread
 
 import (
 	"errors"
-	"fmt"
 	"runtime"
 
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
+	"github.com/threadrunner/threadrunner/internal/errs"
 )
 
 func init() {
@@ -47,7 +47,7 @@ var ErrNotMainThread = errors.New("mainthread: Run must be called from the main 
 // parked, and logged, when the loop stops.
 func Run(fn func(r *threadrunner.Runner) error, opts ...aio.Option) error {
 	if fn == nil {
-		return fmt.Errorf("%w: mainthread: Run: nil function", aio.ErrInvalid)
+		return errs.Invalid("mainthread: Run: nil function")
 	}
 	if !onMainThread() {
 		return ErrNotMainThread
@@ -55,7 +55,7 @@ func Run(fn func(r *threadrunner.Runner) error, opts ...aio.Option) error {
 	l := aio.NewLoop(opts...)
 	if !l.Pinned() {
 		l.Close()
-		return fmt.Errorf("%w: mainthread: Run: option Unpinned: the loop must hold the main thread", aio.ErrInvalid)
+		return errs.Invalid("mainthread: Run: option Unpinned: the loop must hold the main thread")
 	}
 	r := threadrunner.FromLoop(l)
 	var (

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/threadrunner/threadrunner"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 	"github.com/threadrunner/threadrunner/mainthread"
 )
 
@@ -20,7 +20,7 @@ func threadID() int { return syscall.Gettid() }
 func mainThreadID() int { return os.Getpid() }
 
 func TestRunOffTheMainThread(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	called := false
 	fn := func(*threadrunner.Runner) error {
 		called = true

@@ -9,8 +9,4 @@ import (
 
 // TestMain serves golang.design/x/mainthread on the main goroutine, so that
 // the x-mainthread peer is tested too.
-func TestMain(m *testing.M) {
-	code := 1
-	peers.ServeMainThread(func() { code = m.Run() })
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(peers.RunOnMainThread(m.Run)) }

@@ -21,6 +21,15 @@ func ServeMainThread(fn func()) {
 	})
 }
 
+// RunOnMainThread is [ServeMainThread] for a function that returns an exit
+// code, such as testing.M's Run: a TestMain is
+// os.Exit(peers.RunOnMainThread(m.Run)).
+func RunOnMainThread(run func() int) int {
+	code := 1
+	ServeMainThread(func() { code = run() })
+	return code
+}
+
 // MainThreadServed reports whether the main goroutine serves
 // golang.design/x/mainthread, so that the x-mainthread peer can run.
 func MainThreadServed() bool { return served.Load() }

@@ -9,6 +9,7 @@ package peers
 
 import (
 	"errors"
+	"github.com/threadrunner/threadrunner/aio"
 	"time"
 )
 
@@ -83,6 +84,7 @@ const (
 	NameGojaPromise = "goja-promise"
 	NamePinned      = "tr-pinned"
 	NameUnpinned    = "tr-unpinned"
+	NameLabels      = "tr-labels"
 )
 
 // All returns every peer, references first. The x-mainthread peer needs the
@@ -127,6 +129,11 @@ func All() []Peer {
 		Name:  NameUnpinned,
 		Doc:   "threadrunner, aio.Unpinned()",
 		New:   func() (System, error) { return NewThreadrunner(false), nil },
+		Proto: (*Threadrunner)(nil),
+	}, Peer{
+		Name:  NameLabels,
+		Doc:   "threadrunner, pinned, aio.ProfileLabels(): every task's steps labelled for pprof",
+		New:   func() (System, error) { return NewThreadrunner(true, aio.ProfileLabels()), nil },
 		Proto: (*Threadrunner)(nil),
 	})
 }

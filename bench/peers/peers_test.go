@@ -11,7 +11,7 @@ import (
 	"github.com/threadrunner/threadrunner/aio"
 	"github.com/threadrunner/threadrunner/bench/internal/cases"
 	"github.com/threadrunner/threadrunner/bench/peers"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // forEach runs test for every peer whose systems implement I, each with a
@@ -25,7 +25,7 @@ func forEach[I any](t *testing.T, test func(t *testing.T, sys I)) {
 		}
 		ran++
 		t.Run(p.Name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			sys, err := p.New()
 			if err != nil {
 				t.Fatalf("New() = %v; want nil", err)
@@ -49,7 +49,7 @@ func TestAllNamesUnique(t *testing.T) {
 		names = append(names, p.Name)
 	}
 	want := []string{peers.NameNaive, peers.NameChan, peers.NameMainThread, peers.NameGojaLoop,
-		peers.NameGojaPromise, peers.NamePinned, peers.NameUnpinned}
+		peers.NameGojaPromise, peers.NamePinned, peers.NameUnpinned, peers.NameLabels}
 	if !slices.Equal(names, want) {
 		t.Errorf("All() names = %v; want %v", names, want)
 	}
@@ -151,7 +151,13 @@ func TestSuspendHoldsTasksDuringMeasure(t *testing.T) {
 			calls++
 			switch s := sys.(type) {
 			case *peers.Threadrunner:
-				if got := s.Runner().Loop().Stats().Tasks; got < n {
+				// Stats lags a busy loop by a few rounds: wait for it.
+				l := s.Runner().Loop()
+				deadline := time.Now().Add(10 * time.Second)
+				for l.Stats().Tasks < n && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				if got := l.Stats().Tasks; got < n {
 					t.Errorf("live tasks during measure = %d; want >= %d", got, n)
 				}
 			case peers.Unlocked:
@@ -169,7 +175,7 @@ func TestSuspendHoldsTasksDuringMeasure(t *testing.T) {
 func TestCallAfterClose(t *testing.T) {
 	for _, p := range peers.All() {
 		t.Run(p.Name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			sys, err := p.New()
 			if err != nil {
 				t.Fatalf("New() = %v; want nil", err)
@@ -182,4 +188,46 @@ func TestCallAfterClose(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPostAndAfterFunc(t *testing.T) {
+	forEach(t, func(t *testing.T, sys peers.Poster) {
+		for range 3 {
+			if err := sys.PostWait(); err != nil {
+				t.Errorf("PostWait() = %v", err)
+			}
+			if err := sys.PostChan(); err != nil {
+				t.Errorf("PostChan() = %v", err)
+			}
+		}
+	})
+	forEach(t, func(t *testing.T, sys peers.AfterFuncer) {
+		if late, err := sys.AfterFunc(time.Millisecond); err != nil || late < 0 {
+			t.Errorf("AfterFunc(1ms) ran %v late, %v; want >= 0, nil", late, err)
+		}
+	})
+}
+
+func TestTickAndSpawnMany(t *testing.T) {
+	forEach(t, func(t *testing.T, sys peers.Ticker) {
+		stop, err := sys.Tick(time.Millisecond)
+		if err != nil {
+			t.Fatalf("Tick() = %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+		stop()
+	})
+	forEach(t, func(t *testing.T, sys peers.MassSpawner) {
+		if err := sys.SpawnMany(1000); err != nil {
+			t.Errorf("SpawnMany(1000) = %v", err)
+		}
+	})
+	forEach(t, func(t *testing.T, sys peers.Tracer) {
+		if err := sys.Step(); err != nil {
+			t.Errorf("Step() = %v", err)
+		}
+		if err := peers.WithTrace(sys.Step); err != nil {
+			t.Errorf("Step() traced = %v", err)
+		}
+	})
 }

@@ -13,9 +13,12 @@ import (
 // A Threadrunner is a threadrunner.Runner: its loop is pinned to an OS thread
 // (the default) or not (aio.Unpinned).
 type Threadrunner struct {
-	r    *threadrunner.Runner
-	ctx  context.Context
-	incr func(*aio.Task) (int, error) // made once: Call must not allocate a closure
+	r        *threadrunner.Runner
+	ctx      context.Context
+	incr     func(*aio.Task) (int, error) // made once: Call must not allocate a closure
+	bump     func()                       // counts on the loop: the posted function, made once
+	bumpSend func()                       // bump, then a send on postDone
+	postDone chan struct{}                // PostChan's reply, reused
 
 	count int // owned by the loop
 }
@@ -25,10 +28,15 @@ func NewThreadrunner(pinned bool, opts ...aio.Option) *Threadrunner {
 	if !pinned {
 		opts = append(opts, aio.Unpinned())
 	}
-	s := &Threadrunner{r: threadrunner.New(opts...), ctx: context.Background()}
+	s := &Threadrunner{r: threadrunner.New(opts...), ctx: context.Background(), postDone: make(chan struct{}, 1)}
 	s.incr = func(*aio.Task) (int, error) {
 		s.count++
 		return s.count, nil
+	}
+	s.bump = func() { s.count++ }
+	s.bumpSend = func() {
+		s.count++
+		s.postDone <- struct{}{}
 	}
 	s.r.Loop() // start the loop now, not in the first measured call
 	return s

@@ -9,13 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // The example is package main, so its tests are in package main too.
 
 func TestViaRunner(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	const g, n = 6, 200
 	res, err := viaRunner(context.Background(), io.Discard, g, n)
 	if err != nil {
@@ -30,7 +30,7 @@ func TestViaRunner(t *testing.T) {
 }
 
 func TestDirect(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	const g, n = 6, 200
 	res := direct(g, n)
 	if len(res.Threads) != g {
@@ -44,7 +44,7 @@ func TestDirect(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	var out bytes.Buffer
 	if err := run(context.Background(), &out, 4, 250); err != nil {
 		t.Fatalf("run() = %v; want nil\noutput:\n%s", err, &out)

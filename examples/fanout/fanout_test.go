@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // The example is package main, so its tests are in package main too.
@@ -24,7 +24,7 @@ func TestFanOut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.give), func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			got, err := fanOut(context.Background(), tt.give, -1)
 			if err != nil {
 				t.Fatalf("fanOut(%d) = %v; want nil", tt.give, err)
@@ -37,7 +37,7 @@ func TestFanOut(t *testing.T) {
 }
 
 func TestFanOutFirstErrorCancels(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	const n, fail = 1000, 500
 	got, err := fanOut(context.Background(), n, fail)
 	if !errors.Is(err, errBadInput) || !strings.Contains(err.Error(), "task 500") {
@@ -50,7 +50,7 @@ func TestFanOutFirstErrorCancels(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	var out bytes.Buffer
 	if err := run(context.Background(), &out, 1000); err != nil {
 		t.Fatalf("run() = %v; want nil\noutput:\n%s", err, &out)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // TestSleepCancelledBeforeTimerFires checks what the fan-out's cancelled count
@@ -20,7 +20,7 @@ import (
 // It belongs with aio's timer tests; it is here because this helper may only
 // write under examples/.
 func TestSleepCancelledBeforeTimerFires(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	got, err := aio.Run(context.Background(), func(t *aio.Task) (error, error) {
 		var sleepErr error
 		f := aio.Go(t, func(t *aio.Task) (struct{}, error) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // childEnv marks a run of the test binary as the child that runs the example.
@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestMainThread(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMainThread$")
 	// With -race, a process sleeps a second at exit unless told not to.
 	cmd.Env = append(os.Environ(), childEnv+"=1", "GORACE=atexit_sleep_ms=0")

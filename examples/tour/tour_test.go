@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/threadrunner/threadrunner"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // The tour is package main, so its tests are in package main too: they call
@@ -28,7 +28,7 @@ func TestTour(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			var out bytes.Buffer
 			if err := run(context.Background(), &out, tt.give); err != nil {
 				t.Fatalf("run() = %v; want nil\noutput:\n%s", err, &out)
@@ -74,7 +74,7 @@ func TestTour(t *testing.T) {
 // TestTourURL runs the tour against a URL given as with -url: here another
 // embedded server, so that the test needs no network.
 func TestTourURL(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	srv, err := startServer()
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestTourURL(t *testing.T) {
 // TestSessionBoundToLoop checks that a session refuses to be used from a loop
 // other than the one it was entered on, as the seed's aiohttp session does.
 func TestSessionBoundToLoop(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	ctx := context.Background()
 	a, b := threadrunner.New(), threadrunner.New()
 	defer a.Close()

@@ -61,7 +61,7 @@ type Case struct {
 
 // All returns the cases in report order.
 func All() []Case {
-	return []Case{
+	return append([]Case{
 		{Name: "run", Applies: anyPeer, Title: "round trip, 1 caller (Run)", Unit: NsPerOp, NaiveRef: "run", ChanRef: "run", Measure: measureRun},
 		{Name: "run-8", Applies: anyPeer, Title: "round trip, 8 callers, aggregate (Run)", Unit: NsPerOp, NaiveRef: "run-8", ChanRef: "run-8", Measure: measureRunN},
 		{Name: "submit", Applies: peers.Implements[peers.Submitter], Title: "Submit + Future.Wait", Unit: NsPerOp, NaiveRef: "run", ChanRef: "run", Measure: measureSubmit},
@@ -70,7 +70,7 @@ func All() []Case {
 		{Name: "sleep", Applies: peers.Implements[peers.Sleeper], Title: "timer churn: random sleeps < 100µs, 1000 tasks", Unit: NsPerOp, ChanRef: "sleep", Measure: measureSleep},
 		{Name: "suspend", Applies: peers.Implements[peers.Suspender], Title: "memory per suspended task", Unit: BytesPerTsk, ChanRef: "suspend", Measure: measureSuspend},
 		{Name: "idle", Applies: anyPeer, Title: "idle CPU after work (whole process)", Unit: CPUMsPerSec, Measure: measureIdle},
-	}
+	}, callbackCases()...)
 }
 
 func measureRun(sys peers.System, cfg Config) (Sample, bool, error) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/threadrunner/threadrunner/bench/internal/cases"
 	"github.com/threadrunner/threadrunner/bench/peers"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestCounter(t *testing.T) {
@@ -42,7 +42,7 @@ func TestTimedReturnsOpError(t *testing.T) {
 }
 
 func TestSuspendedBytesRejectsNoTasks(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	s := peers.NewUnlocked()
 	defer s.Close()
 	if _, err := cases.SuspendedBytes(s, 0); err == nil {
@@ -63,7 +63,7 @@ func TestAllCasesApplyToThreadrunner(t *testing.T) {
 }
 
 func TestEveryCaseMeasuresThreadrunner(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	cfg := cases.DefaultConfig()
 	cfg.Duration, cfg.SuspendN, cfg.IdleWindow, cfg.SleepTasks = time.Millisecond, 100, time.Millisecond, 10
 	for _, c := range cases.All() {

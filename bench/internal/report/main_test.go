@@ -9,8 +9,4 @@ import (
 
 // TestMain serves golang.design/x/mainthread on the main goroutine, as the
 // report command does, so that its peer is measured too.
-func TestMain(m *testing.M) {
-	code := 1
-	peers.ServeMainThread(func() { code = m.Run() })
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(peers.RunOnMainThread(m.Run)) }

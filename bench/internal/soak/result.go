@@ -5,6 +5,8 @@ import (
 	"io"
 	"runtime"
 	"time"
+
+	"github.com/threadrunner/threadrunner/internal/stress"
 )
 
 // A Snap is the process's goroutines and live heap at one moment.
@@ -14,18 +16,12 @@ type Snap struct {
 	HeapAlloc  uint64 // after a full collection
 }
 
-// Result is what a soak saw.
+// Result is what a soak saw: what the load saw (see stress.Result), and the
+// goroutines and heap over time.
 type Result struct {
-	Config       Config
-	Elapsed      time.Duration // from the first call to the last caller's exit
-	CloseTook    time.Duration // how long Close took under load
-	Outcomes     [numKinds]uint64
-	Disallowed   []string // the first disallowed outcomes
-	Latency      histogram
-	Snaps        []Snap // start, warm-up, midpoint, end of load, after Close
-	CloseErr     error
-	KeptProblems []string
-	Stuck        bool // callers did not return after Close
+	Config Config
+	*stress.Result
+	Snaps []Snap // start, warm-up, midpoint, end of load, after Close
 }
 
 func (res *Result) snap(label string) {
@@ -42,18 +38,6 @@ func (res *Result) snapNamed(label string) (Snap, bool) {
 		}
 	}
 	return Snap{}, false
-}
-
-// Count returns how many calls ended with outcome k.
-func (res *Result) Count(k Kind) uint64 { return res.Outcomes[k] }
-
-// Calls returns the number of calls that ended.
-func (res *Result) Calls() uint64 {
-	var n uint64
-	for _, c := range res.Outcomes {
-		n += c
-	}
-	return n
 }
 
 // MemoryGrew reports whether the heap at the end of the load exceeds the heap
@@ -77,8 +61,7 @@ func (res *Result) LeakedGoroutines() int {
 
 // OK reports whether the soak saw nothing wrong.
 func (res *Result) OK() bool {
-	return !res.Stuck && res.Outcomes[Disallowed] == 0 && res.LeakedGoroutines() == 0 &&
-		!res.MemoryGrew() && res.CloseErr == nil && len(res.KeptProblems) == 0 && res.Calls() > 0
+	return res.Result.OK() && res.LeakedGoroutines() == 0 && !res.MemoryGrew()
 }
 
 // Print writes the report.
@@ -90,17 +73,17 @@ func (res *Result) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "soak: %d goroutines on one %s runner for %v (GOMAXPROCS=%d, %s)\n",
 		cfg.Goroutines, loop, cfg.Duration, runtime.GOMAXPROCS(0), runtime.Version())
-	if res.Stuck {
+	if res.Stuck != "" {
 		fmt.Fprintf(w, "STUCK: callers did not return within %v of Close\nverdict: FAIL\n", stuckAfter)
 		return
 	}
-	served := res.Calls() - res.Outcomes[Closed]
+	served := res.Calls() - res.Count(stress.Closed)
 	fmt.Fprintf(w, "calls served: %d (%.0f/s); refused with ErrClosed once Close began: %d; Close took %v under load\n",
-		served, float64(served)/res.Elapsed.Seconds(), res.Outcomes[Closed], res.CloseTook.Round(time.Microsecond))
+		served, float64(served)/res.Elapsed.Seconds(), res.Count(stress.Closed), res.CloseTook.Round(time.Microsecond))
 	fmt.Fprintf(w, "outcomes:")
-	for k := range numKinds {
-		fmt.Fprintf(w, " %s %d", k, res.Outcomes[k])
-		if k < numKinds-1 {
+	for k := range stress.NumKinds {
+		fmt.Fprintf(w, " %s %d", k, res.Count(k))
+		if k < stress.NumKinds-1 {
 			fmt.Fprint(w, ",")
 		}
 	}
@@ -108,8 +91,11 @@ func (res *Result) Print(w io.Writer) {
 	for _, d := range res.Disallowed {
 		fmt.Fprintf(w, "  disallowed: %s\n", d)
 	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
 	fmt.Fprintf(w, "Run latency: p50 %v, p99 %v, max %v (%d Runs)\n",
-		res.Latency.percentile(0.50), res.Latency.percentile(0.99), res.Latency.max, res.Latency.n)
+		res.Latency.Percentile(0.50), res.Latency.Percentile(0.99), res.Latency.Max(), res.Latency.N())
 	fmt.Fprintf(w, "  %-12s %10s %12s\n", "", "goroutines", "heap")
 	for _, s := range res.Snaps {
 		fmt.Fprintf(w, "  %-12s %10d %12s\n", s.Label, s.Goroutines, bytes(s.HeapAlloc))
@@ -125,8 +111,8 @@ func (res *Result) Print(w io.Writer) {
 	for _, p := range res.KeptProblems {
 		fmt.Fprintf(w, "KEPT RESOURCES: %s\n", p)
 	}
-	if res.CloseErr != nil {
-		fmt.Fprintf(w, "CLOSE FAILED: %v\n", res.CloseErr)
+	if err := res.CloseErr(); err != nil {
+		fmt.Fprintf(w, "CLOSE FAILED: %v\n", err)
 	}
 	warm, _ := res.snapNamed("warm-up")
 	end, _ := res.snapNamed("end of load")

@@ -2,20 +2,20 @@ package soak_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/threadrunner/threadrunner/aio"
 	"github.com/threadrunner/threadrunner/bench/internal/soak"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/stress"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 func TestSoakShort(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	res, err := soak.Run(soak.Config{Duration: 2 * time.Second, Seed: 1})
 	if err != nil {
 		t.Fatalf("Run() = %v; want nil", err)
@@ -25,12 +25,12 @@ func TestSoakShort(t *testing.T) {
 	if !res.OK() {
 		t.Errorf("soak failed:\n%s", out.String())
 	}
-	for _, k := range []soak.Kind{soak.Value, soak.OwnError, soak.Panic, soak.CtxError} {
+	for _, k := range []stress.Kind{stress.Value, stress.OwnError, stress.Panic, stress.CtxError} {
 		if res.Count(k) == 0 {
 			t.Errorf("Count(%v) = 0; want > 0: the mix should produce every kind\n%s", k, out.String())
 		}
 	}
-	for _, want := range []string{"calls served:", "Run latency: p50", "after Close", "verdict: "} {
+	for _, want := range []string{"calls served:", "Run latency: p50", "after Close", "kept resources: 3 exited once each", "memory did not grow", "verdict: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("Print() output lacks %q:\n%s", want, out.String())
 		}
@@ -43,74 +43,69 @@ func TestSoakRejectsZeroDuration(t *testing.T) {
 	}
 }
 
-func TestClassify(t *testing.T) {
-	own := fmt.Errorf("wrapped: %w", soak.ErrOwn)
-	closed := fmt.Errorf("%w: %w", aio.ErrClosed, context.Canceled)
-	pv := soak.PanicValue(7)
-	tests := []struct {
-		name    string
-		err     error
-		p       any
-		ok      bool
-		own     bool
-		panic   bool
-		ctx     bool
-		closing bool
-		want    soak.Kind
-	}{
-		{name: "right value", ok: true, want: soak.Value},
-		{name: "wrong value", want: soak.Disallowed},
-		{name: "own error allowed", err: own, own: true, want: soak.OwnError},
-		{name: "own error not allowed", err: own, want: soak.Disallowed},
-		{name: "ErrClosed while closing", err: closed, closing: true, want: soak.Closed},
-		{name: "ErrClosed before Close", err: closed, want: soak.Disallowed},
-		{name: "deadline allowed", err: context.DeadlineExceeded, ctx: true, want: soak.CtxError},
-		{name: "cancel allowed", err: context.Canceled, ctx: true, want: soak.CtxError},
-		{name: "deadline not allowed", err: context.DeadlineExceeded, want: soak.Disallowed},
-		{name: "the task's panic", p: &aio.PanicError{Value: pv}, panic: true, want: soak.Panic},
-		{name: "another panic value", p: &aio.PanicError{Value: soak.PanicValue(8)}, panic: true, want: soak.Disallowed},
-		{name: "a raw panic", p: pv, panic: true, want: soak.Disallowed},
-		{name: "a panic not allowed", p: &aio.PanicError{Value: pv}, want: soak.Disallowed},
-		{name: "another error", err: errors.New("other"), own: true, ctx: true, want: soak.Disallowed},
+// TestSoakWritesAHeapProfile runs a short unpinned soak that writes a heap
+// profile, and checks the report names the loop and the profile is there.
+func TestSoakWritesAHeapProfile(t *testing.T) {
+	testkit.Check(t)
+	path := filepath.Join(t.TempDir(), "heap.pprof")
+	res, err := soak.Run(soak.Config{Duration: 200 * time.Millisecond, Goroutines: soak.DefaultGoroutines(), Unpinned: true, Seed: 2, HeapProfile: path})
+	if err != nil {
+		t.Fatalf("Run() = %v; want nil", err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, why := soak.Classify(tt.err, tt.p, tt.ok, soak.Allowed(tt.own, tt.panic, tt.ctx), tt.closing, pv)
-			if got != tt.want {
-				t.Errorf("classify() = %v (%s); want %v", got, why, tt.want)
-			}
-			if (got == soak.Disallowed) != (why != "") {
-				t.Errorf("classify() = %v with reason %q; want a reason exactly for disallowed", got, why)
-			}
-		})
+	var out bytes.Buffer
+	res.Print(&out)
+	if !strings.Contains(out.String(), "unpinned runner") {
+		t.Errorf("Print() of an unpinned soak does not say so:\n%s", out.String())
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Errorf("heap profile: %v, %v; want a non-empty file", fi, err)
 	}
 }
 
-func TestHistogramPercentiles(t *testing.T) {
-	var ds []time.Duration
-	for i := 1; i <= 1000; i++ {
-		ds = append(ds, time.Duration(i)*time.Microsecond)
+// TestPrintReportsFailures prints results that went wrong in every way the
+// soak checks, and checks the report says each, and the verdict is FAIL.
+func TestPrintReportsFailures(t *testing.T) {
+	failed := &soak.Result{
+		Config: soak.Config{Duration: time.Second, Goroutines: 48},
+		Result: &stress.Result{
+			Elapsed:      time.Second,
+			CloseErrs:    []error{errors.New("exit failed")},
+			Disallowed:   []string{"Run, value (call 7): wrong value"},
+			KeptProblems: []string{"kept resources exited in order [-1 -2 -3]; want [-3 -2 -1]"},
+			Problems:     []string{"the loop still runs after Close returned"},
+		},
+		Snaps: []soak.Snap{
+			{Label: "start", Goroutines: 1, HeapAlloc: 100},
+			{Label: "warm-up", Goroutines: 50, HeapAlloc: 2 << 10},
+			{Label: "end of load", Goroutines: 50, HeapAlloc: 64 << 20},
+			{Label: "after Close", Goroutines: 3, HeapAlloc: 1 << 20},
+		},
 	}
-	got, maxD := soak.Percentiles(ds, 0.5, 0.99, 0)
-	tests := []struct {
-		name string
-		got  time.Duration
-		want time.Duration
-	}{
-		{"p50", got[0], 500 * time.Microsecond},
-		{"p99", got[1], 990 * time.Microsecond},
-		{"p0", got[2], time.Microsecond},
-	}
-	for _, tt := range tests {
-		// A bucket spans 1/16 of its value: the percentile is its lower bound.
-		if tt.got > tt.want+time.Microsecond || tt.got < tt.want-tt.want/16-time.Microsecond {
-			t.Errorf("%s = %v; want within 1/16 below %v", tt.name, tt.got, tt.want)
+	failed.Outcomes[stress.Value] = 10
+	failed.Outcomes[stress.Disallowed] = 1
+	var out bytes.Buffer
+	failed.Print(&out)
+	for _, want := range []string{
+		"disallowed: Run, value (call 7): wrong value",
+		"problem: the loop still runs after Close returned",
+		"KEPT RESOURCES: kept resources exited in order",
+		"CLOSE FAILED: exit failed",
+		"GOROUTINES LEAKED: 2 more after Close than at the start",
+		"MEMORY GREW: heap 2 KiB after warm-up, 64.0 MiB at the end of the load",
+		"verdict: FAIL",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("Print() output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if maxD != time.Millisecond {
-		t.Errorf("max = %v; want 1ms", maxD)
+	if failed.OK() || !failed.MemoryGrew() || failed.LeakedGoroutines() != 2 {
+		t.Errorf("OK() = %v, MemoryGrew() = %v, LeakedGoroutines() = %d; want false, true, 2", failed.OK(), failed.MemoryGrew(), failed.LeakedGoroutines())
 	}
-	if got, _ := soak.Percentiles(nil, 0.5); got[0] != 0 {
-		t.Errorf("p50 of nothing = %v; want 0", got[0])
+
+	stuck := &soak.Result{Config: soak.Config{Duration: time.Second, Goroutines: 48}, Result: &stress.Result{Stuck: "worker 0: Run, value (call 1) for 31s"}}
+	out.Reset()
+	stuck.Print(&out)
+	if !strings.Contains(out.String(), "STUCK: callers did not return") || !strings.Contains(out.String(), "verdict: FAIL") || stuck.OK() {
+		t.Errorf("Print() of a stuck soak:\n%s\nwant STUCK and verdict: FAIL, and OK() false", out.String())
 	}
 }
