@@ -60,11 +60,12 @@ func waitFD(t *Task, fd uintptr, write bool, op string) error {
 		return fdError(op, fd, err)
 	}
 	l := t.l
-	w := &fdWait{t: t, f: f}
+	w := &fdWait{t: t, f: f, fd: fd, write: write}
 	l.helpers.Add(1)
 	go w.wait(l, write)
 	var stopErr error
 	for !w.back {
+		t.waitOn = w
 		t.suspend(op)
 		if stopErr == nil {
 			if stopErr = t.awaitErr(); stopErr != nil {
@@ -85,8 +86,11 @@ func waitFD(t *Task, fd uintptr, write bool, op string) error {
 // waits in the runtime poller on a duplicate of the descriptor, then closes
 // the duplicate and posts itself back to the loop.
 type fdWait struct {
-	t *Task
-	f *os.File // the duplicate; its deadline ends the helper's wait
+	itemLink
+	t     *Task
+	f     *os.File // the duplicate; its deadline ends the helper's wait
+	fd    uintptr  // the caller's descriptor, for the task dump
+	write bool
 
 	// Written by the helper before it posts the fdWait back.
 	err error
@@ -98,13 +102,20 @@ func (w *fdWait) wait(l *Loop, write bool) {
 	defer l.helpers.Done()
 	w.err = pollWait(w.f, write)
 	w.f.Close()
-	l.inbox.post(w, false)
+	l.inbox.post(w)
 }
 
 // stop ends the helper's wait at once: a deadline in the past wakes it.
 // It is safe while the helper runs, and after it has closed the file.
 func (w *fdWait) stop() {
 	w.f.SetDeadline(aLongTimeAgo)
+}
+
+func (w *fdWait) describe() string {
+	if w.write {
+		return fmt.Sprintf("for fd %d to be writable", w.fd)
+	}
+	return fmt.Sprintf("for fd %d to be readable", w.fd)
 }
 
 func (w *fdWait) runOnLoop(l *Loop) {

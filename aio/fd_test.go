@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/aio"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // pipe returns a pipe's read and write ends as raw, blocking descriptors
@@ -69,7 +69,7 @@ func fillPipe(t testing.TB, w uintptr) int {
 // another goroutine, has written to the pipe; at once if data is there
 // already; and that the descriptor keeps its blocking mode.
 func TestWaitReadable(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	r, w := pipe(t)
 
@@ -115,7 +115,7 @@ func TestWaitReadable(t *testing.T) {
 // TestWaitWritable checks that WaitWritable returns at once on a pipe with
 // room, and on a full pipe once another goroutine has drained it.
 func TestWaitWritable(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	r, w := pipe(t)
 	if err := call(t, l, func(t *aio.Task) (error, error) { return aio.WaitWritable(t, w), nil }); err != nil {
@@ -143,7 +143,7 @@ func TestWaitWritable(t *testing.T) {
 // TestWaitWritableFullPipe checks the suspended path of WaitWritable
 // deterministically: a task drains the full pipe once the waiter suspended.
 func TestWaitWritableFullPipe(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	r, w := pipe(t)
 	n := fillPipe(t, w)
@@ -168,7 +168,7 @@ func TestWaitFDCancel(t *testing.T) {
 	waits := map[string]func(*aio.Task, uintptr) error{"WaitReadable": aio.WaitReadable, "WaitWritable": aio.WaitWritable}
 	for name, wait := range waits {
 		t.Run(name, func(t *testing.T) {
-			leaktest.Check(t)
+			testkit.Check(t)
 			l := startLoop(t)
 			r, w := pipe(t)
 			fd := r
@@ -206,7 +206,7 @@ func TestWaitFDCancel(t *testing.T) {
 // descriptors cancels them (ErrClosed and context.Canceled), that Close
 // returns, and that no helper goroutine is left.
 func TestWaitFDClose(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := aio.Start()
 	r, _ := pipe(t)
 	var fs []*aio.Future[int]
@@ -214,6 +214,17 @@ func TestWaitFDClose(t *testing.T) {
 		fs = append(fs, aio.Spawn(testContext(t), l, func(t *aio.Task) (int, error) { return 0, aio.WaitReadable(t, r) }))
 	}
 	waitFor(t, "the waiters to start", func() bool { return l.Stats().Tasks == len(fs) })
+	want := fmt.Sprintf("WaitReadable for fd %d to be readable", r)
+	waitFor(t, "the task dump to show the waits", func() bool {
+		tasks, err := l.Tasks(testContext(t))
+		n := 0
+		for _, ti := range tasks {
+			if ti.Awaiting == want {
+				n++
+			}
+		}
+		return err == nil && n == len(fs)
+	})
 	watchdog(t, "Close", func() {
 		if err := l.Close(); err != nil {
 			t.Errorf("Close() = %v; want nil", err)
@@ -230,7 +241,7 @@ func TestWaitFDClose(t *testing.T) {
 // TestWaitFDMany checks many waits at once, on one pipe and on a pipe each,
 // scaled by GOMAXPROCS: every waiter returns once its pipe has data.
 func TestWaitFDMany(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	n := 64 * runtime.GOMAXPROCS(0)
 	shared, sharedW := pipe(t)
@@ -270,7 +281,7 @@ func TestWaitFDMany(t *testing.T) {
 // ErrInvalid error (and EBADF), at once; and that a wait inside NoAwait
 // panics with NoAwait's rule instead of suspending.
 func TestWaitFDBadInput(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	r, w := pipe(t)
 	closed := dupFD(t, r)
@@ -318,7 +329,7 @@ func dupFD(t testing.TB, fd uintptr) uintptr {
 // TestWaitFDStreamStopped checks that a generator waiting for a descriptor
 // when its consumer stops the stream gets ErrStopped, as from any await.
 func TestWaitFDStreamStopped(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	l := startLoop(t)
 	r, _ := pipe(t)
 	got := make(chan error, 1)

@@ -16,13 +16,13 @@ import (
 	"time"
 
 	"github.com/threadrunner/threadrunner/examples/tcl/tcl"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // The example is package main, so its tests are in package main too.
 
 func TestRun(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	if err := tcl.Load(); err != nil {
 		t.Skip(err)
 	}

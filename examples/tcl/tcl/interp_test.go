@@ -18,7 +18,7 @@ import (
 	"github.com/threadrunner/threadrunner"
 	"github.com/threadrunner/threadrunner/aio"
 	"github.com/threadrunner/threadrunner/examples/tcl/tcl"
-	"github.com/threadrunner/threadrunner/internal/leaktest"
+	"github.com/threadrunner/threadrunner/internal/testkit"
 )
 
 // tidCommand is a Go command that returns the OS thread it runs on.
@@ -28,7 +28,7 @@ func tidCommand(*aio.Task, []string) (string, error) { return strconv.Itoa(sysca
 // from 16 goroutines through threadrunner.Run gives exact results, every
 // call on the loop's one thread.
 func TestEvalFromManyGoroutines(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r, in := newInterp(t)
 	command(t, r, in, "tid", tidCommand)
 	eval(t, r, in, "set ::n 0")
@@ -40,7 +40,7 @@ func TestEvalFromManyGoroutines(t *testing.T) {
 	for range g {
 		wg.Go(func() {
 			for range n {
-				v, err := threadrunner.Run(testContext(t), r, func(t *aio.Task) (string, error) {
+				v, err := threadrunner.Run(testkit.Context(t), r, func(t *aio.Task) (string, error) {
 					return in.Eval(t, "list [incr ::n] [tid] [string repeat ab 3]")
 				})
 				f := strings.Fields(v)
@@ -56,7 +56,7 @@ func TestEvalFromManyGoroutines(t *testing.T) {
 			}
 		})
 	}
-	watchdog(t, "the callers", wg.Wait)
+	wg.Wait() // testkit.Check's watchdog fails a hang with every stack
 	slices.Sort(counts)
 	for i, c := range counts {
 		if c != i+1 {
@@ -74,7 +74,7 @@ func TestEvalFromManyGoroutines(t *testing.T) {
 // TestAfter checks that after timers fire in order, none before its time,
 // on the loop's thread, with no task waiting for them.
 func TestAfter(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r, in := newInterp(t)
 	type firing struct {
 		name   string
@@ -82,7 +82,7 @@ func TestAfter(t *testing.T) {
 		thread string
 	}
 	var fired []firing // loop-owned: only commands touch it
-	done := make(chan struct{})
+	done := make(chan bool)
 	var start time.Time
 	command(t, r, in, "fired", func(_ *aio.Task, args []string) (string, error) {
 		fired = append(fired, firing{args[0], time.Since(start), strconv.Itoa(syscall.Gettid())})
@@ -93,13 +93,9 @@ func TestAfter(t *testing.T) {
 	})
 	start = time.Now()
 	eval(t, r, in, "after 30 {fired 30}; after 10 {fired 10}; after 40 {fired 40}; after 0 {fired 0}; after 20 {fired 20}")
-	select {
-	case <-done:
-	case <-time.After(testTimeout):
-		t.Fatal("the last timer never fired")
-	}
+	testkit.Await(t, done, "the last timer")
 	var got []string
-	_, err := threadrunner.Run(testContext(t), r, func(*aio.Task) (int, error) {
+	_, err := threadrunner.Run(testkit.Context(t), r, func(*aio.Task) (int, error) {
 		loop := strconv.Itoa(r.Loop().ThreadID())
 		for _, f := range fired {
 			got = append(got, f.name)
@@ -130,17 +126,12 @@ func lines() (tcl.CommandFunc, <-chan string) {
 	}, ch
 }
 
-// receive returns the next n values from ch, failing t after testTimeout.
+// receive returns the next n values from ch, failing t after testkit.Timeout.
 func receive(t *testing.T, ch <-chan string, n int) []string {
 	t.Helper()
 	var got []string
 	for range n {
-		select {
-		case s := <-ch:
-			got = append(got, s)
-		case <-time.After(testTimeout):
-			t.Fatalf("received %v, then nothing for %v", got, testTimeout)
-		}
+		got = append(got, testkit.Await(t, ch, fmt.Sprintf("the handler's line %d (after %q)", len(got)+1, got)))
 	}
 	return got
 }
@@ -155,7 +146,7 @@ const readLines = `proc readLines {f} {
 // TestFileEventPipe checks that a fileevent on a pipe fires when Go writes
 // to it, with no task waiting for it: the loop waits for the descriptor.
 func TestFileEventPipe(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	pr, pw := testPipe(t)
 	r, in := newInterp(t)
 	got, ch := lines()
@@ -178,7 +169,7 @@ func TestFileEventPipe(t *testing.T) {
 // TestFileEventSocket checks a Tcl server socket: its accept handler and
 // its connection's fileevent fire as a Go client connects and writes.
 func TestFileEventSocket(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r, in := newInterp(t)
 	got, ch := lines()
 	command(t, r, in, "got", got)
@@ -208,7 +199,7 @@ func TestFileEventSocket(t *testing.T) {
 // TestVwait checks vwait inside a Run: ended by a timer, by a fileevent on
 // a pipe Go writes to meanwhile, and refused when nothing could end it.
 func TestVwait(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	pr, pw := testPipe(t)
 	r, in := newInterp(t)
 	if got := eval(t, r, in, "after 20 {set ::done ok}; vwait ::done; set ::done"); got != "ok" {
@@ -224,12 +215,12 @@ func TestVwait(t *testing.T) {
 		vwait ::line
 		after cancel $timeout
 		close $p
-		set ::line`, pr.Fd(), testTimeout.Milliseconds())
+		set ::line`, pr.Fd(), testkit.Timeout.Milliseconds())
 	if got := eval(t, r, in, script); got != "from Go" {
 		t.Errorf("vwait for a fileevent: %q; want %q", got, "from Go")
 	}
 
-	_, err := threadrunner.Run(testContext(t), r, func(t *aio.Task) (string, error) { return in.Eval(t, "vwait ::never") })
+	_, err := threadrunner.Run(testkit.Context(t), r, func(t *aio.Task) (string, error) { return in.Eval(t, "vwait ::never") })
 	var te *tcl.Error
 	if !errors.As(err, &te) || !strings.Contains(te.Msg, "would wait forever") {
 		t.Errorf("vwait with nothing to wait for: %v; want a Tcl error: would wait forever", err)
@@ -239,7 +230,7 @@ func TestVwait(t *testing.T) {
 // TestCommands checks Go commands: arguments and result, an error as a Tcl
 // error, a nested Eval, and the task they get.
 func TestCommands(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r, in := newInterp(t)
 	command(t, r, in, "join3", func(_ *aio.Task, args []string) (string, error) { return strings.Join(args, "+"), nil })
 	command(t, r, in, "fail", func(*aio.Task, []string) (string, error) { return "", errors.New("no luck") })
@@ -256,7 +247,7 @@ func TestCommands(t *testing.T) {
 			t.Errorf("Eval(%q) = %q; want %q", tt.give, got, tt.want)
 		}
 	}
-	_, err := threadrunner.Run(testContext(t), r, func(t *aio.Task) (string, error) { return in.Eval(t, "fail") })
+	_, err := threadrunner.Run(testkit.Context(t), r, func(t *aio.Task) (string, error) { return in.Eval(t, "fail") })
 	var te *tcl.Error
 	if !errors.As(err, &te) || te.Msg != "no luck" || !strings.Contains(te.Info, `"fail"`) {
 		t.Errorf("Eval(fail) = %#v; want a *tcl.Error with the message and errorInfo", err)
@@ -267,7 +258,7 @@ func TestCommands(t *testing.T) {
 // included (NoAwait), unwinds Tcl cleanly and reaches the caller as an
 // *aio.PanicError; the interpreter serves on.
 func TestCommandPanics(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r, in := newInterp(t)
 	command(t, r, in, "boom", func(*aio.Task, []string) (string, error) { panic("boom") })
 	command(t, r, in, "await", func(t *aio.Task, _ []string) (string, error) {
@@ -279,7 +270,7 @@ func TestCommandPanics(t *testing.T) {
 	} {
 		p := func() (p any) {
 			defer func() { p = recover() }()
-			threadrunner.Run(testContext(t), r, func(t *aio.Task) (string, error) { return in.Eval(t, tt.give) })
+			threadrunner.Run(testkit.Context(t), r, func(t *aio.Task) (string, error) { return in.Eval(t, tt.give) })
 			return nil
 		}()
 		var pe *aio.PanicError
@@ -296,11 +287,11 @@ func TestCommandPanics(t *testing.T) {
 // task, another loop's task, an interpreter whose resource has exited, an
 // unpinned loop.
 func TestBadInput(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	r, in := newInterp(t)
 	other := threadrunner.New()
 	defer other.Close()
-	ctx := testContext(t)
+	ctx := testkit.Context(t)
 	if _, err := threadrunner.Run(ctx, other, func(t *aio.Task) (string, error) { return in.Eval(t, "expr 1") }); err == nil || !strings.Contains(err.Error(), "lives on") {
 		t.Errorf("Eval from another loop's task = %v; want an error", err)
 	}
@@ -348,10 +339,10 @@ func testPipe(t *testing.T) (r, w *os.File) {
 // no goroutine, while its interpreter has a long timer and a file handler
 // pending, and that the Tcl events of two interpreters on one loop work.
 func TestCloseWithPendingEvents(t *testing.T) {
-	leaktest.Check(t)
+	testkit.Check(t)
 	pr, _ := testPipe(t)
 	r, in := newInterp(t)
-	in2, err := threadrunner.Keep(testContext(t), r, tcl.Interpreter())
+	in2, err := threadrunner.Keep(testkit.Context(t), r, tcl.Interpreter())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +353,7 @@ func TestCloseWithPendingEvents(t *testing.T) {
 	eval(t, r, in, fmt.Sprintf(`after 60000 {unexpected timer}
 		set ::p [open /dev/fd/%d {RDONLY NONBLOCK}]
 		fileevent $::p readable {unexpected fileevent}`, pr.Fd()))
-	v, err := threadrunner.Run(testContext(t), r, func(t *aio.Task) (string, error) {
+	v, err := threadrunner.Run(testkit.Context(t), r, func(t *aio.Task) (string, error) {
 		return in2.Eval(t, "after 5 {set ::y 2}; vwait ::y; set ::y")
 	})
 	if v != "2" || err != nil {
