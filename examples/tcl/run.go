@@ -49,7 +49,7 @@ func run(ctx context.Context, out io.Writer, g, n int) (err error) {
 		return err
 	}
 	fmt.Fprintf(out, "2. Tcl's events, driven by the aio loop (no task waits for them):\n")
-	if err := timers(ctx, out, eval); err != nil {
+	if err := timers(out, eval); err != nil {
 		return err
 	}
 	if err := fileEvent(out, eval); err != nil {
@@ -114,25 +114,16 @@ func manyGoroutines(ctx context.Context, out io.Writer, r *threadrunner.Runner, 
 
 // timers schedules after timers out of order and reports the order they
 // fired in.
-func timers(ctx context.Context, out io.Writer, eval func(string) (string, error)) error {
+func timers(out io.Writer, eval func(string) (string, error)) error {
 	if _, err := eval("set ::order {}; foreach ms {30 10 20 0} { after $ms [list lappend ::order $ms] }"); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		order, err := eval("set ::order")
-		if err != nil {
-			return err
-		}
-		if order == "0 10 20 30" {
-			fmt.Fprintf(out, "   after 30, 10, 20 and 0 ms: fired in the order %s\n", order)
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after timers fired in the order %q by the deadline; want 0 10 20 30", order)
-		}
-		time.Sleep(10 * time.Millisecond) // the loop is free meanwhile: the timers fire on it
+	order, err := waitFor(eval, "set ::order", "0 10 20 30")
+	if err != nil {
+		return fmt.Errorf("after timers: %w", err)
 	}
+	fmt.Fprintf(out, "   after 30, 10, 20 and 0 ms: fired in the order %s\n", order)
+	return nil
 }
 
 // fileEvent has Tcl watch a pipe with fileevent, writes to it from Go, and
@@ -150,19 +141,27 @@ func fileEvent(out io.Writer, eval func(string) (string, error)) error {
 		return err
 	}
 	fmt.Fprintln(pw, "hello through a pipe")
+	got, err := waitFor(eval, "set ::got", "hello through a pipe\n")
+	if err != nil {
+		return fmt.Errorf("the fileevent handler: %w", err)
+	}
+	fmt.Fprintf(out, "   fileevent on a pipe: Go wrote a line, Tcl's handler read %q\n", got)
+	_, err = eval("close $::pipe")
+	return err
+}
+
+// waitFor evaluates script every 10ms until it returns want, for at most
+// ten seconds. The loop is free between two evaluations: Tcl's events run
+// on it then, with no task waiting for them.
+func waitFor(eval func(string) (string, error), script, want string) (string, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got, err := eval("set ::got")
-		if err != nil {
-			return err
-		}
-		if got == "hello through a pipe\n" {
-			_, err := eval("close $::pipe")
-			fmt.Fprintf(out, "   fileevent on a pipe: Go wrote a line, Tcl's handler read %q\n", got)
-			return err
+		got, err := eval(script)
+		if err != nil || got == want {
+			return got, err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the fileevent handler read %q by the deadline", got)
+			return got, fmt.Errorf("%s gave %q by the deadline; want %q", script, got, want)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
