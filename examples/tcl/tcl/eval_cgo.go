@@ -115,7 +115,7 @@ func goCommand(handle C.uintptr_t, interp *C.th_Interp, objc C.int, objv **C.th_
 				h.panicked = pe
 			}
 		}
-		err = fmt.Errorf("Go command %s panicked: %v", c.name, value)
+		err = fmt.Errorf("the Go command %s panicked: %v", c.name, value)
 	}
 	if err != nil {
 		res = err.Error()
