@@ -96,7 +96,8 @@
 // add_writer let a callback run: a foreign event loop (Tcl's notifier, X11,
 // GLib, D-Bus, libuv) is hosted by the loop when a task waits for each of
 // its descriptors and services the foreign loop when one is ready, and its
-// timers run through [Loop.AfterFunc]. examples/tcl does this for Tcl.
+// timers run on the loop's ([Sleep], [After], [Loop.AfterFunc]).
+// examples/tcl does this for Tcl.
 //
 // # Resources
 //

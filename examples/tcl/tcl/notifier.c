@@ -72,7 +72,11 @@ static void alert_notifier(th_ClientData cd) {
 
 static void service_mode_hook(int mode) { (void)mode; }
 
+// Set by set_timer when Tcl asks to be serviced again at once.
+static __thread int tagain;
+
 static void set_timer(const th_Time *t) {
+	tagain = t != NULL && t->sec == 0 && t->usec == 0;
 	if (thost != 0) goSetTimer(thost, t != NULL, t ? t->sec : 0, t ? t->usec : 0);
 }
 
@@ -202,8 +206,18 @@ static int wait_for_event(const th_Time *t) {
 }
 
 // th_service services Tcl's events: what is due and queued, then idle
-// handlers; it resets the timer (set_timer) on its way out.
-void th_service(void) { th.ServiceAll(); }
+// handlers; it resets the timer (set_timer) on its way out. When that asks
+// for another pass at once, as it does after running due timers (Tcl's
+// setup procs ran before the handlers), it makes it here, up to a few
+// times, rather than through another task: the pass's set_timer then
+// replaces the immediate timer before it fires.
+void th_service(void) {
+	for (int pass = 0; pass < 4; pass++) {
+		tagain = 0;
+		th.ServiceAll();
+		if (!tagain) break;
+	}
+}
 
 // th_service_mode_all lets Tcl_ServiceAll service events on this thread
 // (a thread's mode starts as TCL_SERVICE_NONE).

@@ -14,11 +14,16 @@ import (
 )
 
 // A host is the Go half of the notifier of one loop's thread (notifier.c
-// is the C half): it keeps Tcl's timer as an AfterFunc of the loop and
-// watches each file handler's descriptor with a task, and services Tcl's
-// events when either fires. The interpreters of that thread share it. It
-// is loop-owned: Tcl calls its hooks on the loop's thread, inside a task
-// step, and its AfterFunc runs there too.
+// is the C half): a task of the loop sleeps until Tcl's timer is due, on
+// the loop's timers, a task per file handler waits for its descriptor, and
+// each services Tcl's events when it wakes. The interpreters of that thread
+// share it. It is loop-owned: Tcl calls its hooks on the loop's thread,
+// inside a task step.
+//
+// The timer task lives as long as the host, rather than an AfterFunc per
+// timer starting a task to service Tcl (Go commands run inside a task): on
+// a 2-CPU VM, starting a task from an AfterFunc every 10ms cost about
+// 70 ms of CPU per second, the long-lived task about 15 (bench/cmd/tcl).
 type host struct {
 	loop   *aio.Loop
 	handle cgo.Handle         // what notifier.c's hooks find it by
@@ -28,7 +33,8 @@ type host struct {
 
 	curr     *aio.Task        // the task whose step runs Tcl now, for Go commands
 	panicked *aio.PanicError  // a Go command's panic, for the task that called into Tcl
-	stop     func() bool      // stops the pending AfterFunc of Tcl's timer
+	due      time.Time        // when Tcl's timer wants its events serviced; zero: never
+	kick     aio.Event        // set when due changes, for the timer task
 	watches  map[int]*watches // file handlers' watchers, by descriptor
 }
 
@@ -50,6 +56,7 @@ func hostFor(t *aio.Task) *host {
 	h.handle = cgo.NewHandle(h)
 	C.th_host_set(C.uintptr_t(h.handle))
 	C.th_service_mode_all()
+	aio.Spawn(ctx, h.loop, h.serveTimer)
 	return h
 }
 
@@ -58,9 +65,6 @@ func hostFor(t *aio.Task) *host {
 func (h *host) release() {
 	if h.users--; h.users > 0 {
 		return
-	}
-	if h.stop != nil {
-		h.stop()
 	}
 	for fd, w := range h.watches {
 		w.cancel()
@@ -103,29 +107,35 @@ func (h *host) service(t *aio.Task, readyFD int) {
 
 // goSetTimer is Tcl's setTimer hook: service Tcl's events after sec and
 // usec, or never if set is 0. Tcl calls it whenever its next timer
-// changes (after, Tcl_ServiceAll's end).
+// changes (after, Tcl_ServiceAll's end), always inside a task step.
 //
 //export goSetTimer
 func goSetTimer(hv C.uintptr_t, set C.int, sec, usec C.long) {
 	h := cgo.Handle(hv).Value().(*host)
-	if h.stop != nil {
-		h.stop()
-		h.stop = nil
+	h.due = time.Time{}
+	if set != 0 {
+		h.due = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond)
 	}
-	if set == 0 || h.ctx.Err() != nil {
-		return
-	}
-	d := time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond
-	h.stop = h.loop.AfterFunc(d, h.fire)
+	h.kick.Set()
 }
 
-// fire runs when Tcl's timer is due, as a callback: it starts a task to
-// service Tcl's events, since Go commands run inside a task.
-func (h *host) fire() {
-	aio.Spawn(h.ctx, h.loop, func(t *aio.Task) (struct{}, error) {
-		h.service(t, -1)
-		return struct{}{}, nil
-	})
+// serveTimer is the timer task: it sleeps until Tcl's timer is due, or
+// until the timer changes, and services Tcl's events when it is due.
+func (h *host) serveTimer(t *aio.Task) (struct{}, error) {
+	for {
+		cases := []aio.Case{aio.IsSet(&h.kick)}
+		if !h.due.IsZero() {
+			cases = append(cases, aio.After(time.Until(h.due)))
+		}
+		if _, err := aio.Select(t, cases...); err != nil {
+			return struct{}{}, err
+		}
+		h.kick.Clear()
+		if !h.due.IsZero() && !time.Now().Before(h.due) {
+			h.due = time.Time{}
+			h.service(t, -1)
+		}
+	}
 }
 
 // watches are the tasks that wait for one descriptor of a file handler:

@@ -18,10 +18,10 @@
 // # Events
 //
 // Tcl's notifier is replaced (Tcl_SetNotifier) by one that the aio loop
-// drives: Tcl's timer is an [aio.Loop.AfterFunc], each file handler
-// (fileevent) a task waiting in [aio.WaitReadable] or [aio.WaitWritable],
-// and both service Tcl's events (Tcl_ServiceAll) on the loop, between other
-// tasks. So `after`, `fileevent` and Go commands that fire later work
+// drives: Tcl's timer is a task sleeping on the loop's timers
+// ([aio.Select] with [aio.After]), each file handler (fileevent) a task
+// waiting in [aio.WaitReadable] or [aio.WaitWritable], and both service
+// Tcl's events (Tcl_ServiceAll) on the loop, between other tasks. So `after`, `fileevent` and Go commands that fire later work
 // without any task waiting for them, and an idle interpreter, pending
 // timers included, costs no CPU. A nested event loop (vwait, update) runs
 // inside the script that calls it, blocking the loop's thread until its
