@@ -7,10 +7,11 @@
 // that the hooks tell about timers and file handlers.
 //
 // Outside any Tcl event loop, the Go host does the waiting, on the aio
-// loop: an AfterFunc for the timer, a task in aio.WaitReadable per file,
-// each of which calls Tcl_ServiceAll. Inside one (vwait, update, a C
-// caller's Tcl_DoOneEvent), Tcl calls waitForEvent, which must block the
-// thread: it polls the file handlers and the eventfd with Tcl's timeout.
+// loop: a task sleeping until the timer is due, and a task in
+// aio.WaitReadable (or aio.WaitWritable) per file, each of which calls
+// Tcl_ServiceAll. Inside one (vwait, update, a C caller's Tcl_DoOneEvent),
+// Tcl calls waitForEvent, which must block the thread: it polls the file
+// handlers and the eventfd with Tcl's timeout.
 
 #include <errno.h>
 #include <poll.h>

@@ -23,7 +23,8 @@ import (
 // The timer task lives as long as the host, rather than an AfterFunc per
 // timer starting a task to service Tcl (Go commands run inside a task): on
 // a 2-CPU VM, starting a task from an AfterFunc every 10ms cost about
-// 70 ms of CPU per second, the long-lived task about 15 (bench/cmd/tcl).
+// 70 ms of CPU per second, the long-lived task about 25, and a task of
+// the loop sleeping as often without Tcl about 15 (bench/cmd/tcl).
 type host struct {
 	loop   *aio.Loop
 	handle cgo.Handle         // what notifier.c's hooks find it by
