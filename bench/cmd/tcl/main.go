@@ -76,6 +76,8 @@ func run(rounds int, duration, window time.Duration) error {
 	for r := range rounds {
 		for i := range systems {
 			name := systems[(i+r)%len(systems)] // rotate the order from round to round
+			runtime.GC()
+			time.Sleep(100 * time.Millisecond) // let the last system's threads settle
 			v, err := timeEval(name, duration)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
