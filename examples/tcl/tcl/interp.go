@@ -94,7 +94,7 @@ type CommandFunc func(t *aio.Task, args []string) (string, error)
 // Eval evaluates script at global level and returns its result, or an
 // *[Error] with Tcl's message and errorInfo. It blocks the loop while Tcl
 // runs (a script's vwait or update included), and runs inside
-// [aio.NoAwait]. A Go command's panic comes back as an *aio.PanicError
+// [aio.NoAwait]; the end of t's context does not interrupt it. A Go command's panic comes back as an *aio.PanicError
 // panicking in t. Eval must be called by t, a task of in's loop; it may be
 // called from a [CommandFunc] (Tcl is re-entrant).
 func (in *Interp) Eval(t *aio.Task, script string) (string, error) {

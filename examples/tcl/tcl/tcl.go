@@ -32,7 +32,16 @@
 //
 // Package tcl needs cgo, but not Tcl's headers: it opens libtcl8.6 at run
 // time (dlopen), so that a module that imports it builds on any machine,
-// and [Load] says whether Tcl is there. It works on Linux.
+// and [Load] says whether Tcl is there. It works on Linux. Tcl 9.1 no
+// longer lets a host replace its notifier (Tcl_SetNotifier panics there),
+// so it is Tcl 8.6 that this package loads.
+//
+// # Cancellation
+//
+// A script runs inside one task step: the end of the caller's context does
+// not interrupt it (Tcl_CancelEval could; this package does not use it), so
+// a script that loops, or a vwait for an event that never comes, holds the
+// loop until it returns, and the Run that started it waits for it.
 package tcl
 
 import "errors"
@@ -49,4 +58,5 @@ type Error struct {
 	Info string
 }
 
+// Error returns the message, prefixed with "tcl: ".
 func (e *Error) Error() string { return "tcl: " + e.Msg }
