@@ -30,9 +30,11 @@ import (
 // t to stop waiting). A descriptor that is not open returns an error that is
 // [ErrInvalid] and syscall.EBADF; one of a kind the poller cannot watch that
 // is not ready at once (rare: regular files are always ready) returns the
-// poller's error. WaitReadable must be called by t itself, not inside
-// [NoAwait]; it is supported on Linux, and elsewhere returns an error that
-// is errors.ErrUnsupported.
+// poller's error. WaitReadable must be called by t itself (a nil t, or a
+// call from anywhere else, panics, as with every await); inside [NoAwait]
+// it panics unless fd is ready at once, since it would have to suspend. It
+// is supported on Linux, and elsewhere returns an error that is
+// errors.ErrUnsupported.
 func WaitReadable(t *Task, fd uintptr) error { return waitFD(t, fd, false, "WaitReadable") }
 
 // WaitWritable suspends t until the file descriptor fd is writable: until a
