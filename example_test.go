@@ -567,3 +567,98 @@ func ExampleFromLoop() {
 	// mine <nil>
 	// <nil>
 }
+
+func ExampleNewPool() {
+	// Two loops, each with its own copy of a loop-bound value: here the
+	// name of the loop the copy was made on.
+	pool := threadrunner.NewPool(2, func() aio.Resource[string] {
+		return aio.ResourceFunc(func(t *aio.Task) (string, error) { return t.Loop().Name(), nil }, nil)
+	})
+	defer pool.Close()
+	var (
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		mismatches int
+	)
+	for range 10 {
+		wg.Go(func() {
+			threadrunner.Use(context.Background(), pool, func(r *threadrunner.Runner, madeOn string) (int, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if r.Loop().Name() != madeOn {
+					mismatches++
+				}
+				return 0, nil
+			})
+		})
+	}
+	wg.Wait()
+	fmt.Println("copies used with another loop:", mismatches)
+	// Output: copies used with another loop: 0
+}
+
+func ExampleUse() {
+	pool := threadrunner.NewPool[struct{}](2, nil) // plain runners
+	defer pool.Close()
+	name, err := threadrunner.Use(context.Background(), pool, func(r *threadrunner.Runner, _ struct{}) (string, error) {
+		return threadrunner.Run(context.Background(), r, func(t *aio.Task) (string, error) {
+			return t.Loop().Name(), nil
+		})
+	})
+	fmt.Println(name == "pool-0" || name == "pool-1", err)
+	// Output: true <nil>
+}
+
+func ExampleUseKey() {
+	pool := threadrunner.NewPool[struct{}](4, nil)
+	defer pool.Close()
+	loopOf := func(user string) uint64 {
+		id, _ := threadrunner.UseKey(context.Background(), pool, user, func(r *threadrunner.Runner, _ struct{}) (uint64, error) {
+			return r.Loop().ID(), nil
+		})
+		return id
+	}
+	first, again := loopOf("ada"), loopOf("ada")
+	fmt.Println(first == again) // same key, same loop
+	// Output: true
+}
+
+func ExamplePool_Size() {
+	pool := threadrunner.NewPool[struct{}](3, nil)
+	defer pool.Close()
+	fmt.Println(pool.Size())
+	// Output: 3
+}
+
+func ExamplePool_Runner() {
+	pool := threadrunner.NewPool[struct{}](2, nil, aio.Name("render"))
+	defer pool.Close()
+	fmt.Println(pool.Runner(1).Loop().Name())
+	// Output: render
+}
+
+func ExamplePool_Close() {
+	pool := threadrunner.NewPool(2, func() aio.Resource[string] {
+		return aio.ResourceFunc(func(t *aio.Task) (string, error) { return "vm", nil },
+			func(t *aio.Task, v string, how error) error {
+				fmt.Println("exit", v) // each copy that was entered is exited once
+				return nil
+			})
+	})
+	threadrunner.UseKey(context.Background(), pool, 0, func(*threadrunner.Runner, string) (int, error) { return 0, nil })
+	fmt.Println(pool.Close())
+	_, err := threadrunner.Use(context.Background(), pool, func(*threadrunner.Runner, string) (int, error) { return 0, nil })
+	fmt.Println(err)
+	// Output:
+	// exit vm
+	// <nil>
+	// aio: loop closed
+}
+
+func ExamplePool_Shutdown() {
+	pool := threadrunner.NewPool[struct{}](2, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	fmt.Println(pool.Shutdown(ctx))
+	// Output: <nil>
+}

@@ -24,6 +24,7 @@ type Goja struct {
 	spawnLoop goja.Callable // spawnLoop(more, done): await g(i) while more()
 	suspendN  goja.Callable // suspendN(n): n async functions awaiting one promise
 	release   goja.Callable // release(done): resolve that promise, done() after the last
+	js        gojaJS        // jsScript's functions, for the JavaScript cases
 }
 
 // gojaScript defines the JavaScript side of the goja peers.
@@ -67,6 +68,9 @@ func NewGoja() (*Goja, error) {
 
 func (g *Goja) load(vm *goja.Runtime) error {
 	if _, err := vm.RunString(gojaScript); err != nil {
+		return err
+	}
+	if err := g.loadJS(vm); err != nil {
 		return err
 	}
 	for name, dst := range map[string]*goja.Callable{
@@ -158,42 +162,15 @@ func (g GojaPromise) Call() (int, error) {
 }
 
 // callF calls f with the count, on the loop, and sends the promise's outcome
-// to reply once it has one.
+// to reply once it has one, keeping it as the new count.
 func (g GojaPromise) callF(vm *goja.Runtime, reply chan<- gojaResult) {
 	v, err := g.f(goja.Undefined(), vm.ToValue(g.count))
-	if err != nil {
-		reply <- gojaResult{err: err}
-		return
-	}
-	p, ok := v.Export().(*goja.Promise)
-	if !ok {
-		reply <- gojaResult{err: fmt.Errorf("peers: goja: f returned %v, not a promise", v)}
-		return
-	}
-	settled := func() {
-		if p.State() == goja.PromiseStateRejected {
-			reply <- gojaResult{err: fmt.Errorf("peers: goja: f rejected: %v", p.Result())}
-			return
+	g.settled(vm, v, err, func(r gojaResult) {
+		if r.err == nil {
+			g.count = r.v
 		}
-		g.count = int(p.Result().ToInteger())
-		reply <- gojaResult{v: g.count}
-	}
-	if p.State() != goja.PromiseStatePending {
-		settled()
-		return
-	}
-	then, ok := goja.AssertFunction(v.ToObject(vm).Get("then"))
-	if !ok {
-		reply <- gojaResult{err: errors.New("peers: goja: promise without then")}
-		return
-	}
-	cb := vm.ToValue(func(goja.FunctionCall) goja.Value {
-		settled()
-		return goja.Undefined()
+		reply <- r
 	})
-	if _, err := then(v, cb, cb); err != nil {
-		reply <- gojaResult{err: err}
-	}
 }
 
 // SpawnAwait implements [Spawner] for the promise peer: an async JavaScript

@@ -87,7 +87,8 @@ const (
 	NameLabels      = "tr-labels"
 )
 
-// All returns every peer, references first. The x-mainthread peer needs the
+// All returns every peer, references first, then those of the JavaScript
+// cases (js.go). The x-mainthread peer needs the
 // process's main goroutine to be serving golang.design/x/mainthread.Init (see
 // [ServeMainThread]); if it is not, All leaves it out.
 func All() []Peer {
@@ -110,7 +111,7 @@ func All() []Peer {
 			Proto: (*MainThread)(nil),
 		})
 	}
-	return append(ps, Peer{
+	return append(append(ps, Peer{
 		Name:  NameGojaLoop,
 		Doc:   "goja_nodejs eventloop.RunOnLoop, waited for on a channel",
 		New:   newSystem(NewGoja),
@@ -135,7 +136,7 @@ func All() []Peer {
 		Doc:   "threadrunner, pinned, aio.ProfileLabels(): every task's steps labelled for pprof",
 		New:   func() (System, error) { return NewThreadrunner(true, aio.ProfileLabels()), nil },
 		Proto: (*Threadrunner)(nil),
-	})
+	}), jsPeers()...)
 }
 
 // newSystem adapts a constructor that can fail to Peer.New, so that a failed

@@ -49,7 +49,8 @@ func TestAllNamesUnique(t *testing.T) {
 		names = append(names, p.Name)
 	}
 	want := []string{peers.NameNaive, peers.NameChan, peers.NameMainThread, peers.NameGojaLoop,
-		peers.NameGojaPromise, peers.NamePinned, peers.NameUnpinned, peers.NameLabels}
+		peers.NameGojaPromise, peers.NamePinned, peers.NameUnpinned, peers.NameLabels,
+		peers.NameJS, peers.NameJSUnpinned, peers.NameGojaDirect, peers.NameJSPool1, peers.NameJSPool2}
 	if !slices.Equal(names, want) {
 		t.Errorf("All() names = %v; want %v", names, want)
 	}

@@ -28,7 +28,7 @@ func main() {
 	duration := flag.Duration("duration", 0, "length of one timed run of a case on a system (default 150ms, 15ms with -quick)")
 	idle := flag.Duration("idle", 0, "idle window of the idle case (default 1s, 50ms with -quick)")
 	suspend := flag.Int("suspend", 0, "tasks of the suspend case (default 100000, 10000 with -quick)")
-	only := flag.String("cases", "", "comma-separated case names to run (default all): run,run-8,submit,iter,spawn,sleep,suspend,idle")
+	only := flag.String("cases", "", "comma-separated case names to run (default all): run,run-8,submit,iter,spawn,sleep,suspend,idle,js-await-go,js-timeout,js-iter,js-pending,js-pool-http")
 	systems := flag.String("systems", "", "comma-separated system names to run (default all)")
 	svg := flag.String("svg", "", "write an SVG bar chart to this file")
 	md := flag.String("md", "", "write the markdown report to this file too")

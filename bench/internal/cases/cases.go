@@ -29,6 +29,7 @@ type Config struct {
 	SleepTasks int           // concurrent sleepers of the "sleep" case
 	SleepMax   time.Duration // sleeps are random in [0, SleepMax)
 	SuspendN   int           // tasks of the "suspend" case
+	PendingN   int           // goroutines awaiting a promise in the "js-pending" case
 	IdleWindow time.Duration // idle time measured by the "idle" case
 }
 
@@ -40,6 +41,7 @@ func DefaultConfig() Config {
 		SleepTasks: 1000,
 		SleepMax:   100 * time.Microsecond,
 		SuspendN:   100_000,
+		PendingN:   10_000,
 		IdleWindow: time.Second, // the target's definition: CPU over an idle second
 	}
 }
@@ -59,7 +61,8 @@ type Case struct {
 	Measure func(sys peers.System, cfg Config) (Sample, bool, error)
 }
 
-// All returns the cases in report order.
+// All returns the cases in report order: the callback cases, then the
+// JavaScript cases (js.go) last.
 func All() []Case {
 	return append([]Case{
 		{Name: "run", Applies: anyPeer, Title: "round trip, 1 caller (Run)", Unit: NsPerOp, NaiveRef: "run", ChanRef: "run", Measure: measureRun},
@@ -70,7 +73,7 @@ func All() []Case {
 		{Name: "sleep", Applies: peers.Implements[peers.Sleeper], Title: "timer churn: random sleeps < 100µs, 1000 tasks", Unit: NsPerOp, ChanRef: "sleep", Measure: measureSleep},
 		{Name: "suspend", Applies: peers.Implements[peers.Suspender], Title: "memory per suspended task", Unit: BytesPerTsk, ChanRef: "suspend", Measure: measureSuspend},
 		{Name: "idle", Applies: anyPeer, Title: "idle CPU after work (whole process)", Unit: CPUMsPerSec, Measure: measureIdle},
-	}, callbackCases()...)
+	}, append(callbackCases(), jsCases()...)...)
 }
 
 func measureRun(sys peers.System, cfg Config) (Sample, bool, error) {

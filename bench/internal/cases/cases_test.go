@@ -2,6 +2,7 @@ package cases_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,14 +51,26 @@ func TestSuspendedBytesRejectsNoTasks(t *testing.T) {
 	}
 }
 
-func TestAllCasesApplyToThreadrunner(t *testing.T) {
-	p, ok := peers.Find(peers.NamePinned)
-	if !ok {
-		t.Fatalf("Find(%q) found nothing", peers.NamePinned)
+// ours names threadrunner's system for case c: the pinned runner, or for the
+// JavaScript cases package js on one (the pool's case: a pool of one loop).
+func ours(c cases.Case) string {
+	switch {
+	case c.Name == "js-pool-http":
+		return peers.NameJSPool1
+	case strings.HasPrefix(c.Name, "js-"):
+		return peers.NameJS
 	}
+	return peers.NamePinned
+}
+
+func TestAllCasesApplyToThreadrunner(t *testing.T) {
 	for _, c := range cases.All() {
+		p, ok := peers.Find(ours(c))
+		if !ok {
+			t.Fatalf("Find(%q) found nothing", ours(c))
+		}
 		if !c.Applies(p) {
-			t.Errorf("case %s does not apply to %s; want every case to", c.Name, p.Name)
+			t.Errorf("case %s does not apply to %s; want every case to apply to threadrunner", c.Name, p.Name)
 		}
 	}
 }
@@ -65,10 +78,14 @@ func TestAllCasesApplyToThreadrunner(t *testing.T) {
 func TestEveryCaseMeasuresThreadrunner(t *testing.T) {
 	testkit.Check(t)
 	cfg := cases.DefaultConfig()
-	cfg.Duration, cfg.SuspendN, cfg.IdleWindow, cfg.SleepTasks = time.Millisecond, 100, time.Millisecond, 10
+	cfg.Duration, cfg.SuspendN, cfg.PendingN, cfg.IdleWindow, cfg.SleepTasks = time.Millisecond, 100, 100, time.Millisecond, 10
 	for _, c := range cases.All() {
 		t.Run(c.Name, func(t *testing.T) {
-			sys := peers.NewThreadrunner(true)
+			p, _ := peers.Find(ours(c))
+			sys, err := p.New()
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer sys.Close()
 			s, ok, err := c.Measure(sys, cfg)
 			if !ok || err != nil || s.Ops < 1 {

@@ -42,6 +42,7 @@ func QuickConfig() Config {
 	c.Rounds = 2
 	c.Cases.Duration = 15 * time.Millisecond
 	c.Cases.SuspendN = 10_000
+	c.Cases.PendingN = 1_000
 	c.Cases.IdleWindow = 50 * time.Millisecond
 	return c
 }

@@ -29,8 +29,15 @@ func TestQuickReport(t *testing.T) {
 	}
 	md := out.String()
 	for _, c := range cases.All() {
-		if !strings.Contains(md, "| "+c.Name+" | "+peers.NamePinned+" |") {
-			t.Errorf("report lacks the row of case %s on %s:\n%s", c.Name, peers.NamePinned, md)
+		sys := peers.NamePinned
+		if strings.HasPrefix(c.Name, "js-") {
+			sys = peers.NameJSPool1 // the JavaScript cases' systems
+			if c.Name != "js-pool-http" {
+				sys = peers.NameJS
+			}
+		}
+		if !strings.Contains(md, "| "+c.Name+" | "+sys+" |") {
+			t.Errorf("report lacks the row of case %s on %s:\n%s", c.Name, sys, md)
 		}
 	}
 	for _, p := range peers.All() {
@@ -93,6 +100,7 @@ func results(cells map[[2]string]float64, allocs float64) *report.Results {
 
 func TestTargetsVerdicts(t *testing.T) {
 	pin, unpin, naive, ch := peers.NamePinned, peers.NameUnpinned, peers.NameNaive, peers.NameChan
+	trjs, gp, gd, p1, p2 := peers.NameJS, peers.NameGojaPromise, peers.NameGojaDirect, peers.NameJSPool1, peers.NameJSPool2
 	gl, lab := peers.NameGojaLoop, peers.NameLabels
 	common := map[[2]string]float64{
 		{"step", pin}: 1000, {"step-traced", pin}: 3000, {"step", lab}: 1200, {"run-traced", pin}: 900,
@@ -103,6 +111,10 @@ func TestTargetsVerdicts(t *testing.T) {
 		{"run-8", ch}: 900, {"run-8", pin}: 800, {"submit", pin}: 400,
 		{"iter", ch}: 30e6, {"iter", pin}: 25e6,
 		{"idle", pin}: 0.5, {"idle", naive}: 0.4,
+		{"run", trjs}: 2000, {"run", gp}: 5000, {"run-8", trjs}: 2000, {"run-8", gp}: 5000,
+		{"js-await-go", trjs}: 3000, {"js-await-go", gp}: 5000, {"js-timeout", trjs}: 1000, {"js-timeout", gp}: 5000,
+		{"js-iter", trjs}: 1200, {"js-iter", gd}: 1000, {"js-pending", trjs}: 5000, {"js-pending", gp}: 6000,
+		{"js-pool-http", p1}: 100, {"js-pool-http", p2}: 190,
 		{"timer-10ms", ch}: 15, {"timer-10ms", pin}: 14, {"timer-100ms", ch}: 2, {"timer-100ms", pin}: 2.1,
 		{"post", gl}: 600, {"post", pin}: 500, {"afterfunc", ch}: 100e3, {"afterfunc", pin}: 90e3,
 		{"spawn", ch}: 1000, {"spawn", pin}: 900,
@@ -112,6 +124,10 @@ func TestTargetsVerdicts(t *testing.T) {
 		{"run-8", ch}: 900, {"run-8", pin}: 1000, {"submit", pin}: 2000,
 		{"iter", ch}: 60e6, {"iter", pin}: 25e6,
 		{"idle", pin}: 3, {"idle", naive}: 0.4,
+		{"run", trjs}: 3000, {"run", gp}: 5000, {"run-8", trjs}: 3000, {"run-8", gp}: 5000,
+		{"js-await-go", trjs}: 4000, {"js-await-go", gp}: 5000, {"js-timeout", trjs}: 4000, {"js-timeout", gp}: 5000,
+		{"js-iter", trjs}: 1400, {"js-iter", gd}: 1000, {"js-pending", trjs}: 7000, {"js-pending", gp}: 6000,
+		{"js-pool-http", p1}: 100, {"js-pool-http", p2}: 160,
 		{"timer-10ms", ch}: 15, {"timer-10ms", pin}: 70, {"timer-100ms", ch}: 2, {"timer-100ms", pin}: 20,
 		{"post", gl}: 600, {"post", pin}: 5000, {"afterfunc", ch}: 100e3, {"afterfunc", pin}: 200e3,
 		{"spawn", ch}: 1000, {"spawn", pin}: 2000,
@@ -132,8 +148,8 @@ func TestTargetsVerdicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := results(tt.cells, tt.allocs).Targets()
-			if len(ts) != 16 {
-				t.Fatalf("Targets() has %d targets; want 16", len(ts))
+			if len(ts) != 16+7 {
+				t.Fatalf("Targets() has %d targets; want 23 (16 of the loop's issues, 7 of the JavaScript one)", len(ts))
 			}
 			for _, target := range ts {
 				want := tt.want

@@ -35,12 +35,7 @@ func (r *Results) Targets() []Target {
 	pin, unpin, naive, chn := peers.NamePinned, peers.NameUnpinned, peers.NameNaive, peers.NameChan
 	var ts []Target
 	add := func(goal string, measured bool, met bool, format string, args ...any) {
-		t := notMeasured
-		if measured {
-			t = Target{Measured: fmt.Sprintf(format, args...), Verdict: verdict(met)}
-		}
-		t.Goal = goal
-		ts = append(ts, t)
+		ts = append(ts, target(goal, measured, met, format, args...))
 	}
 	record := func(what string, measured bool, format string, args ...any) {
 		t := notMeasured
@@ -118,7 +113,17 @@ func (r *Results) Targets() []Target {
 	x, a, b, ok = ratio("step", peers.NameLabels, pin)
 	record("a step with ProfileLabels, against without", ok,
 		"%.2fx (%.0f ns against %.0f ns)", x, a, b)
-	return ts
+	return append(ts, r.jsTargets()...)
+}
+
+// target is one judged goal; measured false gives NOT MEASURED.
+func target(goal string, measured, met bool, format string, args ...any) Target {
+	t := notMeasured
+	if measured {
+		t = Target{Measured: fmt.Sprintf(format, args...), Verdict: verdict(met)}
+	}
+	t.Goal = goal
+	return t
 }
 
 // TargetsMarkdown returns the targets as a markdown table.
