@@ -89,6 +89,16 @@
 // than corrupting the foreign code or, in a cgo callback, killing the
 // process.
 //
+// # File descriptors
+//
+// [WaitReadable] and [WaitWritable] suspend a task until a file descriptor
+// is ready, through Go's runtime poller, as asyncio's add_reader and
+// add_writer let a callback run: a foreign event loop (Tcl's notifier, X11,
+// GLib, D-Bus, libuv) is hosted by the loop when a task waits for each of
+// its descriptors and services the foreign loop when one is ready, and its
+// timers run on the loop's ([Sleep], [After], [Loop.AfterFunc]).
+// examples/tcl does this for Tcl.
+//
 // # Resources
 //
 // A [Resource] is an async context manager: [With] enters it, runs a block and
