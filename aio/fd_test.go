@@ -177,21 +177,21 @@ func TestWaitFDCancel(t *testing.T) {
 				fd = w
 			}
 			started := make(chan struct{})
-			f := aio.Spawn(testContext(t), l, func(t *aio.Task) (int, error) {
+			f := aio.Spawn(testkit.Context(t), l, func(t *aio.Task) (int, error) {
 				close(started)
 				return 0, wait(t, fd)
 			})
 			<-started
 			f.Cancel()
-			watchdog(t, "Wait after Cancel", func() {
-				if _, err := f.Wait(testContext(t)); !errors.Is(err, context.Canceled) {
+			testkit.Do(t, "Wait after Cancel", func() {
+				if _, err := f.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
 					t.Errorf("%s() after Cancel = %v; want context.Canceled", name, err)
 				}
 			})
 
-			ctx, cancel := context.WithTimeout(testContext(t), 20*time.Millisecond)
+			ctx, cancel := context.WithTimeout(testkit.Context(t), 20*time.Millisecond)
 			defer cancel()
-			watchdog(t, "Call with a deadline", func() {
+			testkit.Do(t, "Call with a deadline", func() {
 				_, err := aio.Call(ctx, l, func(t *aio.Task) (int, error) { return 0, wait(t, fd) })
 				if !errors.Is(err, context.DeadlineExceeded) {
 					t.Errorf("%s() past its deadline = %v; want context.DeadlineExceeded", name, err)
@@ -211,12 +211,12 @@ func TestWaitFDClose(t *testing.T) {
 	r, _ := pipe(t)
 	var fs []*aio.Future[int]
 	for range 8 {
-		fs = append(fs, aio.Spawn(testContext(t), l, func(t *aio.Task) (int, error) { return 0, aio.WaitReadable(t, r) }))
+		fs = append(fs, aio.Spawn(testkit.Context(t), l, func(t *aio.Task) (int, error) { return 0, aio.WaitReadable(t, r) }))
 	}
-	waitFor(t, "the waiters to start", func() bool { return l.Stats().Tasks == len(fs) })
+	testkit.WaitFor(t, "the waiters to start", func() bool { return l.Stats().Tasks == len(fs) })
 	want := fmt.Sprintf("WaitReadable for fd %d to be readable", r)
-	waitFor(t, "the task dump to show the waits", func() bool {
-		tasks, err := l.Tasks(testContext(t))
+	testkit.WaitFor(t, "the task dump to show the waits", func() bool {
+		tasks, err := l.Tasks(testkit.Context(t))
 		n := 0
 		for _, ti := range tasks {
 			if ti.Awaiting == want {
@@ -225,13 +225,13 @@ func TestWaitFDClose(t *testing.T) {
 		}
 		return err == nil && n == len(fs)
 	})
-	watchdog(t, "Close", func() {
+	testkit.Do(t, "Close", func() {
 		if err := l.Close(); err != nil {
 			t.Errorf("Close() = %v; want nil", err)
 		}
 	})
 	for i, f := range fs {
-		_, err := f.Wait(testContext(t))
+		_, err := f.Wait(testkit.Context(t))
 		if !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
 			t.Errorf("waiter %d after Close: %v; want ErrClosed and context.Canceled", i, err)
 		}
@@ -253,7 +253,7 @@ func TestWaitFDMany(t *testing.T) {
 	errs := make(chan error, 2*n)
 	for i := range n {
 		wg.Go(func() {
-			_, err := aio.Call(testContext(t), l, func(t *aio.Task) (int, error) {
+			_, err := aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) {
 				g := aio.NewGroup(t)
 				g.Go(func(t *aio.Task) error { return aio.WaitReadable(t, shared) })
 				g.Go(func(t *aio.Task) error { return aio.WaitReadable(t, own[i][0]) })
@@ -268,7 +268,7 @@ func TestWaitFDMany(t *testing.T) {
 			syscall.Write(int(own[i][1]), []byte("x"))
 		}
 	}()
-	watchdog(t, "the waiters", wg.Wait)
+	testkit.Do(t, "the waiters", wg.Wait)
 	close(errs)
 	for err := range errs {
 		if err != nil {
@@ -296,7 +296,7 @@ func TestWaitFDBadInput(t *testing.T) {
 	}
 	got := call(t, l, func(t *aio.Task) (string, error) {
 		var p any
-		aio.NoAwait(t, func() { p = recoverPanic(func() { aio.WaitReadable(t, r) }) })
+		aio.NoAwait(t, func() { p = testkit.RecoverPanic(func() { aio.WaitReadable(t, r) }) })
 		return fmt.Sprint(p), nil
 	})
 	if !strings.Contains(got, "WaitReadable inside NoAwait") {
@@ -310,7 +310,7 @@ func TestWaitFDBadInput(t *testing.T) {
 	}); err != nil {
 		t.Errorf("WaitReadable(ready fd) inside NoAwait = %v; want nil", err)
 	}
-	if p := recoverPanic(func() { aio.WaitReadable(nil, r) }); !strings.Contains(fmt.Sprint(p), "nil *Task") {
+	if p := testkit.RecoverPanic(func() { aio.WaitReadable(nil, r) }); !strings.Contains(fmt.Sprint(p), "nil *Task") {
 		t.Errorf("WaitReadable(nil, fd) panicked with %v; want the nil *Task message", p)
 	}
 	checkLoopServes(t, l)
@@ -341,11 +341,11 @@ func TestWaitFDStreamStopped(t *testing.T) {
 		got <- err
 		return err
 	}
-	s := aio.OpenStream(testContext(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
-	if _, err := s.Next(testContext(t)); err != nil {
+	s := aio.OpenStream(testkit.Context(t), l, gen, aio.BatchSize(1), aio.Buffer(1))
+	if _, err := s.Next(testkit.Context(t)); err != nil {
 		t.Fatalf("Next() = %v", err)
 	}
-	watchdog(t, "Stream.Close", func() { s.Close() })
+	testkit.Do(t, "Stream.Close", func() { s.Close() })
 	if err := <-got; !errors.Is(err, aio.ErrStopped) {
 		t.Errorf("WaitReadable() when the stream stopped = %v; want ErrStopped", err)
 	}
