@@ -110,10 +110,15 @@ func TestTasksRunOnMainThread(t *testing.T) {
 	if tid := threadID(); tid == main && main != 0 {
 		t.Fatalf("the tests run on the main thread (%d); want them off it, with the loop on it", tid)
 	}
+	ctx := context.Background()
+	// The loop records its thread when it starts serving, which may come
+	// after the runner is handed over: a call waits for that.
+	if _, err := threadrunner.Run(ctx, runner, func(*aio.Task) (int, error) { return 0, nil }); err != nil {
+		t.Fatalf("Run() = %v; want nil", err)
+	}
 	if got := runner.Loop().ThreadID(); got != main {
 		t.Errorf("Loop().ThreadID() = %d; want the main thread, %d", got, main)
 	}
-	ctx := context.Background()
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
