@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -779,4 +783,280 @@ func ExampleLogger() {
 	// Output:
 	// logged: aio: task panicked and nobody retrieved the panic
 	// true lost
+}
+
+func ExampleLoop_Post() {
+	l := aio.Start()
+	defer l.Close()
+	// Callbacks run on the loop, in order of posting, without a task each.
+	var order []int // loop-owned
+	for i := range 3 {
+		l.Post(func() { order = append(order, i) })
+	}
+	l.Do(context.Background(), func() { fmt.Println(order) })
+	// Output: [0 1 2]
+}
+
+func ExampleLoop_Do() {
+	l := aio.Start()
+	defer l.Close()
+	count := 0 // loop-owned: only callbacks and tasks of l touch it
+	for range 5 {
+		if err := l.Do(context.Background(), func() { count++ }); err != nil {
+			fmt.Println(err)
+		}
+	}
+	l.Do(context.Background(), func() { fmt.Println("count:", count) })
+	// Output: count: 5
+}
+
+func ExampleLoop_AfterFunc() {
+	l := aio.Start()
+	defer l.Close()
+	fired := make(chan string, 1)
+	stop := l.AfterFunc(time.Hour, func() { fired <- "never" })
+	fmt.Println("stopped:", stop())
+	l.AfterFunc(time.Millisecond, func() { fired <- "fired on the loop" })
+	fmt.Println(<-fired)
+	// Output:
+	// stopped: true
+	// fired on the loop
+}
+
+func ExampleFuture_OnSettle() {
+	l := aio.Start()
+	defer l.Close()
+	f, settle := aio.NewFuture[string](l)
+	done := make(chan struct{})
+	// No task waits meanwhile: the callback runs on the loop once f settles.
+	f.OnSettle(func(v string, err error) {
+		fmt.Println(v, err, l.InLoop())
+		close(done)
+	})
+	settle("settled", nil)
+	<-done
+	// Output: settled <nil> true
+}
+
+func ExampleSelect() {
+	v, err := aio.Run(context.Background(), func(t *aio.Task) (string, error) {
+		ch := make(chan string, 1)
+		slow := aio.Go(t, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, time.Hour) })
+		var ev aio.Event
+		aio.Go(t, func(t *aio.Task) (int, error) { ch <- "from the channel"; return 0, nil })
+		var got string
+		i, err := aio.Select(t, aio.Settles(slow), aio.IsSet(&ev), aio.Receive(ch, &got, nil), aio.After(time.Minute))
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("case %d: %s", i, got), nil
+	})
+	fmt.Println(v, err)
+	// Output: case 2: from the channel <nil>
+}
+
+func ExampleNoAwait() {
+	_, err := aio.Run(context.Background(), func(t *aio.Task) (int, error) {
+		var p any
+		aio.NoAwait(t, func() {
+			// Foreign code (a cgo library, a JavaScript VM) calls back into Go
+			// here; an await would suspend the task in the middle of it.
+			defer func() { p = recover() }()
+			aio.Sleep(t, time.Millisecond)
+		})
+		fmt.Println(strings.Contains(fmt.Sprint(p), "inside NoAwait"))
+		return 0, aio.Sleep(t, 0) // outside NoAwait, awaits work again
+	})
+	fmt.Println(err)
+	// Output:
+	// true
+	// <nil>
+}
+
+func ExampleShield() {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := aio.Start()
+	defer l.Close()
+	started := make(chan struct{})
+	f := aio.Spawn(ctx, l, func(t *aio.Task) (string, error) {
+		close(started)
+		err := aio.Sleep(t, time.Hour) // cancelled
+		// The task is cancelled, yet its cleanup may still await, within a
+		// grace of a second.
+		cleanup := aio.Shield(t, time.Second, func(t *aio.Task) error {
+			return aio.Sleep(t, time.Millisecond) // say goodbye to a peer
+		})
+		return fmt.Sprintf("cancelled: %v, cleanup: %v", err, cleanup), nil
+	})
+	<-started
+	cancel()
+	v, _ := f.Wait(context.Background())
+	fmt.Println(v)
+	// Output: cancelled: context canceled, cleanup: <nil>
+}
+
+func ExampleOnClose() {
+	l := aio.Start()
+	aio.Call(context.Background(), l, func(t *aio.Task) (int, error) {
+		_, err := aio.OnClose(t, func(t *aio.Task) error {
+			// Runs at Close, before the loop cancels its tasks; it may await.
+			if err := aio.Sleep(t, time.Millisecond); err != nil {
+				return err
+			}
+			fmt.Println("closed the connection")
+			return nil
+		})
+		return 0, err
+	})
+	fmt.Println(l.Close())
+	// Output:
+	// closed the connection
+	// <nil>
+}
+
+func ExampleEnter() {
+	res := aio.ResourceFunc(
+		func(t *aio.Task) (context.Context, error) { return t.Context(), nil }, // e.g. an HTTP request's
+		func(t *aio.Task, ctx context.Context, how error) error { return nil })
+	l := aio.Start()
+	defer l.Close()
+	// Entered by one task, exited by another: what Enter made with its
+	// context stays usable until then.
+	var exit func(*aio.Task, error) error
+	ctx, _ := aio.Call(context.Background(), l, func(t *aio.Task) (context.Context, error) {
+		ctx, x, err := aio.Enter(t, res)
+		exit = x
+		return ctx, err
+	})
+	fmt.Println("after Enter's task:", ctx.Err())
+	aio.Call(context.Background(), l, func(t *aio.Task) (int, error) { return 0, exit(t, nil) })
+	fmt.Println("after exit:", ctx.Err())
+	// Output:
+	// after Enter's task: <nil>
+	// after exit: context canceled
+}
+
+func ExampleLoop_Tasks() {
+	l := aio.Start()
+	defer l.Close()
+	nap := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		t.SetName("napper")
+		return 0, aio.Sleep(t, time.Hour)
+	})
+	defer nap.Cancel()
+	aio.Call(context.Background(), l, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, 0) })
+	tasks, err := l.Tasks(context.Background())
+	for _, ti := range tasks {
+		fmt.Println(ti.Name, ti.State, ti.Awaiting, !ti.Until.IsZero(), strings.Contains(ti.Stack, "aio.Sleep"))
+	}
+	fmt.Println(err)
+	// Output:
+	// napper suspended Sleep true true
+	// <nil>
+}
+
+func ExampleLoop_WriteTasks() {
+	l := aio.Start()
+	defer l.Close()
+	// A debug endpoint that shows what the loop is doing.
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/tasks", func(w http.ResponseWriter, _ *http.Request) { l.WriteTasks(w) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	nap := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		t.SetName("napper")
+		return 0, aio.Sleep(t, time.Hour)
+	})
+	defer nap.Cancel()
+	aio.Call(context.Background(), l, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, 0) })
+	resp, err := http.Get(srv.URL + "/debug/tasks")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	first, _, _ := strings.Cut(string(body), "\n")
+	fmt.Println(strings.TrimPrefix(first, l.Name()+": "))
+	fmt.Println(strings.Contains(string(body), "(napper), suspended"), strings.Contains(string(body), "in Sleep until"))
+	// Output:
+	// 1 live tasks
+	// true true
+}
+
+func ExampleProfileLabels() {
+	// While a task's step runs, the loop's thread carries the pprof labels
+	// aio.task (the task's name) and aio.loop: a CPU profile tells the
+	// tasks of a busy loop apart (go tool pprof -tags cpu.pprof, or
+	// -tagfocus=aio.task=page).
+	l := aio.Start(aio.ProfileLabels(), aio.Name("render"))
+	defer l.Close()
+	f, _ := os.Create("cpu.pprof")
+	defer f.Close()
+	pprof.StartCPUProfile(f)
+	defer pprof.StopCPUProfile()
+	aio.Call(context.Background(), l, func(t *aio.Task) (int, error) {
+		t.SetName("page")
+		return renderPage(), nil
+	})
+}
+
+func renderPage() int { return 0 }
+
+func ExampleLoop_Stats() {
+	l := aio.Start()
+	for range 3 {
+		aio.Call(context.Background(), l, func(t *aio.Task) (int, error) { return 0, nil })
+	}
+	l.Do(context.Background(), func() {})
+	s := l.Stats() // any goroutine, any time; it may lag a busy loop by a few rounds
+	fmt.Println(s.Started <= 3)
+	l.Close()
+	s = l.Stats() // exact once the loop is idle, or closed
+	fmt.Println(s.Started, s.Ended, s.Tasks, s.Callbacks)
+	// Output:
+	// true
+	// 3 3 0 1
+}
+
+func ExampleTask_Err() {
+	l := aio.Start()
+	defer l.Close()
+	started := make(chan struct{})
+	f := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		close(started)
+		n := 0
+		// A long computation that never awaits polls Err: it sees the
+		// Cancel while it still runs.
+		for t.Err() == nil {
+			n++
+		}
+		return n, t.Err()
+	})
+	<-started
+	f.Cancel()
+	_, err := f.Wait(context.Background())
+	fmt.Println(err)
+	// Output: context canceled
+}
+
+func ExampleBatchSize() {
+	l := aio.Start()
+	defer l.Close()
+	s := aio.OpenStream(context.Background(), l, aio.SliceSeq([]int{1, 2, 3, 4, 5}), aio.BatchSize(2), aio.Buffer(1))
+	defer s.Close()
+	for {
+		b, err := s.Next(context.Background())
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(b)
+	}
+	// Output:
+	// [1 2]
+	// [3 4]
+	// [5]
+	// EOF
 }
