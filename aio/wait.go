@@ -58,6 +58,13 @@ func blockOn(state *uint32, done func() <-chan struct{}, ctxDone <-chan struct{}
 	if atomic.LoadUint32(state) == futureDone {
 		return true
 	}
+	if ctxDone == nil {
+		// A plain receive: a goroutine parked here keeps a smaller stack
+		// than one parked in a select (many may wait for a long time, one
+		// per pending promise of a JavaScript bridge, say).
+		<-done()
+		return true
+	}
 	select {
 	case <-done():
 		return true
