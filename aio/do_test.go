@@ -72,6 +72,18 @@ func TestDo(t *testing.T) {
 	if err := l.Do(ctx, nil); !errors.Is(err, aio.ErrInvalid) {
 		t.Errorf("Do(nil) = %v; want ErrInvalid", err)
 	}
+	if err := (*aio.Loop)(nil).Do(ctx, func() {}); !errors.Is(err, aio.ErrInvalid) {
+		t.Errorf("Do() on a nil *Loop = %v; want ErrInvalid", err)
+	}
+	//lint:ignore SA1012 a nil ctx is the bad input under test
+	if err := l.Do(nil, func() {}); !errors.Is(err, aio.ErrInvalid) {
+		t.Errorf("Do(nil ctx) = %v; want ErrInvalid", err)
+	}
+	done, cancelDone := context.WithCancel(ctx)
+	cancelDone()
+	if err := l.Do(done, func() { ran = true }); !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("Do() with an ended ctx = %v (ran %v); want context.Canceled, fn not run", err, ran)
+	}
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close() = %v", err)
 	}
@@ -85,4 +97,29 @@ func call2(t *testing.T, l *aio.Loop, fn func(t *aio.Task) error) error {
 	t.Helper()
 	_, err := aio.Call(testkit.Context(t), l, func(t *aio.Task) (int, error) { return 0, fn(t) })
 	return err
+}
+
+// TestDoWaitsForAStartedFn checks that once fn has started, the end of Do's
+// ctx does not make Do return before fn has: the caller may rely on fn
+// having finished with anything it shares.
+func TestDoWaitsForAStartedFn(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+	testkit.CloseAtEnd(t, l)
+	ctx, cancel := context.WithCancel(testkit.Context(t))
+	started, release := make(chan struct{}), make(chan struct{})
+	finished := false
+	go func() {
+		<-started
+		cancel()
+		time.Sleep(5 * time.Millisecond) // let Do see its ctx end
+		close(release)
+	}()
+	var err error
+	testkit.Do(t, "Do", func() {
+		err = l.Do(ctx, func() { close(started); <-release; finished = true })
+	})
+	if err != nil || !finished {
+		t.Errorf("Do() = %v with fn finished %v; want nil after fn finished, though ctx ended while it ran", err, finished)
+	}
 }

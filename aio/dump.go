@@ -180,7 +180,7 @@ func (f *Future[T]) describe() string {
 	return "a future"
 }
 
-func (r *recvOp[T]) describe() string { return fmt.Sprintf("on a %T", r.ch) }
+func (r *recvOp[T]) describe() string { return fmt.Sprintf("on %T", r.ch) }
 
 // reportStillRunning logs, when Shutdown's ctx has ended first, what still
 // runs on the loop: every task with its stack (close hooks, generators and

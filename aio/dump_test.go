@@ -135,3 +135,87 @@ func TestTasksBadInput(t *testing.T) {
 		{name: "Tasks nil context", call: func() error { _, err := l.Tasks(nilCtx); return err }, want: "nil context"},
 	})
 }
+
+// TestTasksOfStoppedLoop checks that a loop that has stopped has no tasks,
+// and that asking does not wait.
+func TestTasksOfStoppedLoop(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	var infos []aio.TaskInfo
+	var err error
+	testkit.Do(t, "Tasks of a stopped loop", func() { infos, err = l.Tasks(context.Background()) })
+	if len(infos) != 0 || err != nil {
+		t.Errorf("Tasks() of a stopped loop = %v, %v; want none, nil", infos, err)
+	}
+	var text strings.Builder
+	if err := l.WriteTasks(&text); err != nil || !strings.Contains(text.String(), "0 live tasks") {
+		t.Errorf("WriteTasks() of a stopped loop = %q, %v; want it to say 0 live tasks", text.String(), err)
+	}
+}
+
+// TestTasksDumpSaysWhatEachAwaits checks the dump's Awaiting for each kind
+// of await a task can be suspended in.
+func TestTasksDumpSaysWhatEachAwaits(t *testing.T) {
+	cases := []struct {
+		name  string
+		await func(t *aio.Task) error // suspends until cancelled
+		want  string
+	}{
+		{"Recv", func(t *aio.Task) error {
+			_, _, err := aio.Recv(t, make(chan int))
+			return err
+		}, "Recv on <-chan int"},
+		{"Await a task", func(t *aio.Task) error {
+			_, err := aio.Await(t, aio.Go(t, func(c *aio.Task) (int, error) {
+				c.SetName("child")
+				return 0, aio.Sleep(c, time.Hour)
+			}))
+			return err
+		}, "Await task "},
+		{"Await a future", func(t *aio.Task) error {
+			f, _ := aio.NewFuture[int](t.Loop())
+			_, err := aio.Await(t, f)
+			return err
+		}, "Await a future"},
+		{"Event", func(t *aio.Task) error { return new(aio.Event).Wait(t) }, "Event.Wait"},
+		{"Queue", func(t *aio.Task) error {
+			_, err := aio.NewQueue[int](1).Get(t)
+			return err
+		}, "Queue.Get"},
+		{"Select", func(t *aio.Task) error {
+			_, err := aio.Select(t, aio.Receive(make(chan int), nil, nil))
+			return err
+		}, "Select"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			testkit.Check(t)
+			l := startLoop(t)
+			task := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+				t.SetName("awaiter")
+				return 0, tc.await(t)
+			})
+			var got aio.TaskInfo
+			testkit.WaitFor(t, "the task to suspend", func() bool {
+				infos, _ := l.Tasks(testkit.Context(t))
+				for _, info := range infos {
+					if info.Name == "awaiter" && info.State == "suspended" {
+						got = info
+						return true
+					}
+				}
+				return false
+			})
+			if !strings.HasPrefix(got.Awaiting, tc.want) || !strings.Contains(got.Stack, "TestTasksDumpSaysWhatEachAwaits") {
+				t.Errorf("the entry = %+v; want Awaiting to start with %q, and its stack", got, tc.want)
+			}
+			task.Cancel()
+			if _, err := task.Wait(testkit.Context(t)); !errors.Is(err, context.Canceled) {
+				t.Errorf("the cancelled awaiter returned %v; want context.Canceled", err)
+			}
+		})
+	}
+}

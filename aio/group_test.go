@@ -254,3 +254,22 @@ func TestGroupBadInput(t *testing.T) {
 		}, want: "nil function"},
 	})
 }
+
+// TestGroupGoMisuse checks that Group.Go outside a task of the group's loop
+// (from a callback's goroutine) and after the task that made the group has
+// ended panic, saying which, rather than starting a child nobody waits for.
+func TestGroupGoMisuse(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t)
+	g := call(t, l, func(t *aio.Task) (*aio.Group, error) { return aio.NewGroup(t), nil })
+	noop := func(*aio.Task) error { return nil }
+
+	p := testkit.RecoverPanic(func() { g.Go(noop) })
+	if msg, _ := p.(string); !strings.Contains(msg, "Group.Go called outside a task") {
+		t.Errorf("Group.Go from another goroutine panicked with %v; want it called outside a task", p)
+	}
+	p = call(t, l, func(*aio.Task) (any, error) { return testkit.RecoverPanic(func() { g.Go(noop) }), nil })
+	if msg, _ := p.(string); !strings.Contains(msg, "after the task that made the group ended") {
+		t.Errorf("Group.Go from a later task panicked with %v; want it called after the group's task ended", p)
+	}
+}

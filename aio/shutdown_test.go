@@ -345,3 +345,42 @@ func refusedFromOutside(l *aio.Loop) <-chan error {
 	go func() { ch <- l.Post(func() {}) }()
 	return ch
 }
+
+// TestWorkStartedAfterCloseCancels checks what a task's cleanup may start
+// once Close has cancelled the tasks: a child starts cancelled, for the same
+// reason (its first await returns context.Canceled, its future ErrClosed),
+// and Close waits for it; a new top-level task is refused with ErrClosed and
+// never runs, as Spawn's doc says.
+func TestWorkStartedAfterCloseCancels(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+	sleeps := make(chan error, 2)
+	var child, spawned *aio.Future[int]
+	asleep := make(chan struct{})
+	aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		close(asleep)
+		err := aio.Sleep(t, testkit.Timeout)
+		sleeper := func(t *aio.Task) (int, error) {
+			err := aio.Sleep(t, testkit.Timeout)
+			sleeps <- err
+			return 0, err
+		}
+		child = aio.Go(t, sleeper)
+		spawned = aio.Spawn(context.Background(), t.Loop(), sleeper)
+		return 0, err
+	})
+	testkit.Await(t, asleep, "the task to sleep")
+	testkit.Do(t, "Close", func() { l.Close() })
+	if !child.Settled() {
+		t.Fatal("Close returned before the child its cancelled task started")
+	}
+	if err := <-sleeps; !errors.Is(err, context.Canceled) || len(sleeps) != 0 {
+		t.Errorf("the child's Sleep() = %v (%d more tasks ran); want context.Canceled, and only the child run", err, len(sleeps))
+	}
+	if _, err := child.Wait(testkit.Context(t)); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("the child: Wait() = %v; want ErrClosed", err)
+	}
+	if _, err := spawned.Wait(testkit.Context(t)); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("the task spawned after the cancellation: Wait() = %v; want ErrClosed", err)
+	}
+}

@@ -115,12 +115,10 @@ func (p *threadPool) finished(l *Loop, w *poolThread) {
 	p.idle = append(p.idle, w)
 }
 
-// unqueue removes j if it has not started, and reports whether it did.
+// unqueue removes j if it waits for a thread, and reports whether it did.
+// A job is never still in submitted here: the task that submitted it is
+// resumed only in a later step, after dispatch.
 func (p *threadPool) unqueue(j threadJob) bool {
-	if i := slices.Index(p.submitted, j); i >= 0 {
-		p.submitted = slices.Delete(p.submitted, i, i+1)
-		return true
-	}
 	if i := slices.Index(p.queue, j); i >= 0 {
 		p.queue = slices.Delete(p.queue, i, i+1)
 		return true

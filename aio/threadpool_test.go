@@ -162,3 +162,30 @@ func TestCloseWaitsForToThread(t *testing.T) {
 		t.Errorf("Wait() = %v, %v; want 5 (what the function returned), ErrClosed", v, err)
 	}
 }
+
+// TestToThreadGoexitWithJobQueued checks that a ToThread function that calls
+// runtime.Goexit while another waits for the only thread does not strand
+// the waiting one: it runs on the goroutine that replaces the ended one.
+func TestToThreadGoexitWithJobQueued(t *testing.T) {
+	testkit.Check(t)
+	l := startLoop(t, aio.Workers(1))
+	gate := make(chan struct{})
+	exiting := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		return aio.ToThread(t, func(context.Context) (int, error) {
+			<-gate
+			runtime.Goexit()
+			return 0, nil
+		})
+	})
+	queued := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		return aio.ToThread(t, func(context.Context) (int, error) { return 2, nil })
+	})
+	testkit.WaitFor(t, "the second function to queue", func() bool { return l.Stats().ToThreadQueued == 1 })
+	close(gate)
+	if v, err := queued.Wait(testkit.Context(t)); v != 2 || err != nil {
+		t.Errorf("the queued ToThread: Wait() = %v, %v; want 2, nil", v, err)
+	}
+	if goexited, _ := testkit.Goexits(func() { exiting.Wait(testkit.Context(t)) }); !goexited {
+		t.Errorf("Wait() for the task whose ToThread function called Goexit returned; want it to call Goexit too")
+	}
+}
