@@ -36,9 +36,11 @@ func (k *itemLink) link() *itemLink { return k }
 // consistent, so at least one side sees the other and no wake-up is lost.
 type inbox struct {
 	head     atomic.Pointer[itemLink]
-	_        [56]byte    // keeps head, which every producer writes, on a line of its own
-	noWork   atomic.Bool // refusing work from outside (postWork): the loop is closing
-	sleeping uint32      // atomic; 1 while the loop parks or is about to; the futex word
+	posted   atomic.Int64 // items pushed so far: on head's line, which a producer holds already
+	_        [48]byte     // keeps head, which every producer writes, on a line of its own
+	taken    atomic.Int64 // items the loop has taken so far; only the loop writes it
+	noWork   atomic.Bool  // refusing work from outside (postWork): the loop is closing
+	sleeping uint32       // atomic; 1 while the loop parks or is about to; the futex word
 	wake     chan struct{}
 	sched    bool   // park on wake, not on the futex
 	buf      []item // loop-owned: what drain returns, reused
@@ -65,10 +67,12 @@ func (q *inbox) postWork(it item) bool {
 func (q *inbox) post(it item) bool {
 	n := it.link()
 	n.self = it
+	q.posted.Add(1) // before the push, so that taken never passes it
 	for {
 		old := q.head.Load()
 		if old == closedLink {
 			n.self = nil
+			q.posted.Add(-1)
 			return false
 		}
 		n.next = old
@@ -94,6 +98,13 @@ func (q *inbox) wakeup() {
 		return
 	}
 	futexWake(&q.sleeping, 1)
+}
+
+// depth returns how many items are queued: pushed, not yet taken. It is
+// safe from any goroutine; reading taken first keeps it from going negative.
+func (q *inbox) depth() int {
+	taken := q.taken.Load()
+	return int(max(q.posted.Load()-taken, 0))
 }
 
 // pending reports whether items are queued.
@@ -136,6 +147,7 @@ func (q *inbox) unlink(h *itemLink) []item {
 	for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
 		items[i], items[j] = items[j], items[i]
 	}
+	q.taken.Add(int64(len(items)))
 	q.buf = items
 	return items
 }

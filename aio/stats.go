@@ -7,6 +7,7 @@ import "sync/atomic"
 // its work and whenever it parks, so they may lag a busy loop by a few
 // rounds, and are exact when it is idle.
 type Stats struct {
+	Inbox     int    // work posted from other goroutines that the loop has not taken yet (read live)
 	Tasks     int    // tasks started and not yet ended
 	Started   uint64 // tasks started so far
 	Ended     uint64 // tasks ended so far
@@ -54,10 +55,16 @@ func (s *loopStats) publish(l *Loop) {
 }
 
 // Stats returns the loop's counters. It is safe to call from any goroutine,
-// and costs a dozen atomic loads.
+// and costs a dozen atomic loads. From the loop's own thread (a task or a
+// callback) it is exact; from elsewhere all but Inbox may lag a busy loop
+// by a few rounds (see [Stats]).
 func (l *Loop) Stats() Stats {
+	if l.onLoopThread() {
+		l.stats.publish(l)
+	}
 	p := &l.stats.published
 	return Stats{
+		Inbox:           l.inbox.depth(),
 		Tasks:           int(p.tasks.Load()),
 		Started:         p.started.Load(),
 		Ended:           p.ended.Load(),
