@@ -83,16 +83,20 @@ func (c *coro) goexitTask() {
 }
 
 // goexitCallback runs while a callback's runtime.Goexit unwinds the
-// coroutine: nobody waits for a callback, so it is reported (by the next
-// coroutine: a Logger called here could Goexit again before this one parks);
-// the callbacks still queued run on another coroutine too. A Logger whose
-// handler itself calls Goexit is reported to standard error, once.
+// coroutine. Unless it went to a caller waiting for it (Do), nobody waits
+// for a callback, so it is reported (by the next coroutine: a Logger called
+// here could Goexit again before this one parks); the callbacks still
+// queued run on another coroutine too. A Logger whose handler itself calls
+// Goexit is reported to standard error, once.
 func (c *coro) goexitCallback() {
 	l := c.l
-	if l.reporting {
+	switch {
+	case l.goexitTold:
+		l.goexitTold = false // Do's caller calls Goexit in turn
+	case l.reporting:
 		l.reporting = false
 		fmt.Fprintf(os.Stderr, "aio: the Logger of %v called runtime.Goexit\n", l)
-	} else {
+	default:
 		l.reportOnLoop(slog.LevelError, "aio: callback called runtime.Goexit", "loop", l.Name())
 	}
 	c.park()

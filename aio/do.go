@@ -86,7 +86,16 @@ var doRecords = sync.Pool{New: func() any {
 	return d
 }}
 
-func (d *doRecord) runOnLoop(l *Loop) { l.callbacks.push(d.run) }
+func (d *doRecord) runOnLoop(l *Loop) {
+	if l.shut.discarded {
+		// Closed before it served: no thread of the loop's will run fn.
+		if d.start.CompareAndSwap(doPending, doRunning) {
+			d.fut.settle(struct{}{}, l.refusal(), nil)
+		}
+		return
+	}
+	l.callbacks.push(d.run)
+}
 
 // callback runs fn, unless Do withdrew it, and settles the record. It runs
 // on the loop's callback coroutine.
@@ -94,7 +103,10 @@ func (d *doRecord) callback() {
 	if !d.start.CompareAndSwap(doPending, doRunning) {
 		return
 	}
-	pe := catch(d.fn, func() { d.fut.settle(struct{}{}, errGoexit, nil) })
+	pe := catch(d.fn, func() {
+		d.fut.l.goexitTold = true
+		d.fut.settle(struct{}{}, errGoexit, nil)
+	})
 	d.fut.settle(struct{}{}, nil, pe)
 }
 
@@ -107,12 +119,15 @@ func (d *doRecord) done() error {
 		_, err := d.fut.result()
 		return err
 	}
-	d.reset()
+	if d.fut.loopDone.Load() { // else the loop may still be settling it: not reused
+		d.reset()
+	}
 	return nil
 }
 
 func (d *doRecord) reset() {
 	d.fn, d.fut.l = nil, nil
+	d.fut.loopDone.Store(false)
 	d.start.Store(doPending)
 	atomic.StoreUint32(&d.fut.state, futurePending)
 	doRecords.Put(d)

@@ -123,3 +123,61 @@ func TestDoWaitsForAStartedFn(t *testing.T) {
 		t.Errorf("Do() = %v with fn finished %v; want nil after fn finished, though ctx ended while it ran", err, finished)
 	}
 }
+
+// TestDoOnLoopClosedBeforeServing checks that a Do posted to a loop that
+// never served returns ErrClosed when the loop is closed, and its fn never
+// runs: no thread of the loop's ever will.
+func TestDoOnLoopClosedBeforeServing(t *testing.T) {
+	testkit.Check(t)
+	l := aio.NewLoop()
+	ran := false
+	errc := make(chan error, 1)
+	go func() { errc <- l.Do(context.Background(), func() { ran = true }) }()
+	testkit.WaitFor(t, "Do to post its function", func() bool { return l.Stats().Inbox == 1 })
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if err := testkit.Await(t, errc, "Do to return"); !errors.Is(err, aio.ErrClosed) || ran {
+		t.Errorf("Do() on a loop closed before it served = %v (fn ran: %v); want ErrClosed, fn not run", err, ran)
+	}
+}
+
+// TestDoReturnsAfterFnRan checks, with callers whose Dos take the fast path
+// and the slow one by turns, that every Do returns after its own fn has run
+// (a reused record must never be woken by the settle of the Do before it).
+func TestDoReturnsAfterFnRan(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+	testkit.CloseAtEnd(t, l)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for i := range 3000 {
+				ran := false
+				if err := l.Do(testkit.Context(t), func() { ran = true }); err != nil || !ran {
+					t.Errorf("Do() #%d = %v with fn run %v; want nil after it ran", i, err, ran)
+					return
+				}
+			}
+		})
+	}
+	testkit.Do(t, "the Dos", wg.Wait)
+}
+
+// TestDoGoexitNotLogged checks that a Goexit in Do's fn, which goes on in
+// Do's caller, is not also logged as a callback's stray Goexit.
+func TestDoGoexitNotLogged(t *testing.T) {
+	testkit.Check(t)
+	var sink testkit.LogSink
+	l := aio.Start(aio.Logger(sink.Logger()))
+	testkit.CloseAtEnd(t, l)
+	if goexited, _ := testkit.Goexits(func() { l.Do(testkit.Context(t), func() { runtime.Goexit() }) }); !goexited {
+		t.Fatalf("Do() returned; want it to call Goexit")
+	}
+	if err := l.Do(testkit.Context(t), func() {}); err != nil { // the loop goes on
+		t.Fatalf("Do() after = %v", err)
+	}
+	if got := sink.String(); got != "" {
+		t.Errorf("logged %q; want nothing: the Goexit went to Do's caller", got)
+	}
+}

@@ -40,8 +40,9 @@ type Future[T any] struct {
 	rec  atomic.Pointer[panicRecord] // the panic's record, if it may go unretrieved
 	name string                      // the task's name, for a panic's report
 
-	reusable bool // a Call's, reused (see reuseCallRecord); set once, when made
-	fromLoop bool // spawned by the loop's own code while it closes (see Loop.origin)
+	reusable bool        // a Call's or Do's, reused (see reuseCallRecord); set once, when made
+	loopDone atomic.Bool // reusable: settle has returned, the loop reads nothing of f any more
+	fromLoop bool        // spawned by the loop's own code while it closes (see Loop.origin)
 
 	// Loop-owned.
 	task      *Task       // the running task, or nil
@@ -201,37 +202,14 @@ func (f *Future[T]) Cancel() {
 	f.settleFunc()(*new(T), context.Canceled)
 }
 
-// settle records the outcome and wakes everyone waiting. It runs on the loop,
-// or anywhere once the loop has stopped; only the first call counts.
+// settle records the outcome and wakes everyone waiting: goroutines, then
+// tasks and callbacks. It runs on the loop (or on a goroutine discarding a
+// loop that never served, which acts as the loop); only the first call
+// counts.
 func (f *Future[T]) settle(v T, err error, pe *PanicError) {
-	if f.Settled() {
+	if !f.publish(v, err, pe) {
 		return
 	}
-	f.val, f.err, f.pe = v, err, pe
-	if pe != nil {
-		if f.task != nil {
-			f.name = f.task.String()
-		}
-		notePanic(f)
-	}
-	if f.reusable {
-		// Unbind it now: once its state says done, its caller may reuse it,
-		// even for a call on another loop.
-		f.task = nil
-	}
-	if atomic.SwapUint32(&f.state, futureDone) == futureSleeping {
-		futexWake(&f.state, math.MaxInt32)
-	}
-	if f.chWanted.Load() {
-		f.chMu.Lock()
-		if !f.chClosed {
-			close(f.ch)
-			f.chClosed = true
-		}
-		f.chMu.Unlock()
-	}
-	// A reused Call future (see reuseCallRecord) may be in its caller's
-	// hands again from here on: write nothing it has no waiters for.
 	if f.waiter != nil {
 		f.l.wake(f.waiter)
 		f.waiter = nil
@@ -248,6 +226,46 @@ func (f *Future[T]) settle(v T, err error, pe *PanicError) {
 			cb()
 		}
 	}
+	if f.reusable {
+		f.loopDone.Store(true)
+	}
+}
+
+// publish records the outcome and wakes the goroutines waiting for it, and
+// reports whether it did (only the first settle counts). Off the loop, once
+// the loop has stopped, it is all of settle there is: no task waits any
+// more, and callbacks of a stopped loop never run.
+func (f *Future[T]) publish(v T, err error, pe *PanicError) bool {
+	if f.Settled() {
+		return false
+	}
+	f.val, f.err, f.pe = v, err, pe
+	if pe != nil {
+		if f.task != nil {
+			f.name = f.task.String()
+		}
+		notePanic(f)
+	}
+	if f.reusable {
+		// Unbind it now: once it is put back, it may be another call's,
+		// even on another loop, and the task must not reach it.
+		f.task = nil
+	}
+	if atomic.SwapUint32(&f.state, futureDone) == futureSleeping {
+		futexWake(&f.state, math.MaxInt32)
+	}
+	// From here on, a reusable future's caller may see it done; it puts it
+	// back only once loopDone is set, since a new call on it could ask for
+	// a Done channel that this settle would close.
+	if f.chWanted.Load() {
+		f.chMu.Lock()
+		if !f.chClosed {
+			close(f.ch)
+			f.chClosed = true
+		}
+		f.chMu.Unlock()
+	}
+	return true
 }
 
 // settleNow settles a future that nobody can have seen yet, off the loop.
@@ -283,8 +301,10 @@ func (f *Future[T]) settleFunc() func(T, error) {
 		}
 		it := &settleItem[T]{f: f, v: v, err: err}
 		if !f.l.inbox.post(it) {
-			// The loop has stopped: no task can be waiting any more.
-			f.settle(v, err, nil)
+			// The loop has stopped taking work: wake the goroutines only.
+			// What the loop owns (its callbacks, the OnSettle entries) is
+			// not this goroutine's to touch.
+			f.publish(v, err, nil)
 		}
 	}
 }

@@ -273,6 +273,49 @@ func TestSettleAfterLoopClosed(t *testing.T) {
 	}
 }
 
+// TestSettleAfterLoopStoppedLeavesTheLoopAlone checks that settling, from
+// goroutines, futures of a loop that has stopped (or is stopping) wakes
+// their waiters but touches nothing of the loop's: the OnSettle callbacks a
+// stopped loop holds never run, and no race with its teardown or between
+// the settlers (run with -race).
+func TestSettleAfterLoopStoppedLeavesTheLoopAlone(t *testing.T) {
+	testkit.Check(t)
+	l := aio.Start()
+	const n = 8
+	settles := make([]func(int, error), n)
+	futures := make([]*aio.Future[int], n)
+	ran := make(chan int, n)
+	for i := range n {
+		futures[i], settles[i] = aio.NewFuture[int](l)
+		futures[i].OnSettle(func(int, error) { ran <- testkit.ThreadID() })
+	}
+	loopTID := l.ThreadID()
+	if err := l.Do(testkit.Context(t), func() {}); err != nil { // the OnSettles are registered
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { settles[i](i, nil) }) // racing with Close
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	testkit.Do(t, "the settlers", wg.Wait)
+	for i, f := range futures {
+		if v, err := f.Wait(testkit.Context(t)); v != i || err != nil {
+			t.Errorf("future %d: Wait() = %v, %v; want %d, nil", i, v, err, i)
+		}
+	}
+	// A settle that reached the loop before it stopped ran its callback on
+	// the loop's thread; the others never run theirs.
+	close(ran)
+	for tid := range ran {
+		if testkit.HaveThreadIDs && tid != loopTID {
+			t.Errorf("an OnSettle callback ran on thread %d; want the loop's, %d, or not at all", tid, loopTID)
+		}
+	}
+}
+
 // TestFutureWaitGivingUpLosesNoPanic checks that a task that panics just as
 // a Wait for it gives up (its ctx ends) has its panic either delivered by
 // that Wait or reported by Close: never neither.

@@ -61,6 +61,7 @@ type Loop struct {
 	callbacks  ring[func()]
 	cbCoro     *coro // runs callbacks
 	reporting  bool  // a callback is logging (see coro.goexitCallback)
+	goexitTold bool  // a callback's Goexit went to a caller (Do), not to the log
 	sawWork    bool  // the inbox had work since the loop last parked
 	shut       shutdown
 	threads    threadPool

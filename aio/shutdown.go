@@ -66,15 +66,17 @@ func (l *Loop) refusal() error {
 }
 
 // discard closes a loop that has never served, and reports whether it did.
-// What was posted to it fails with ErrClosed (tasks never run, their futures
-// settle) or is dropped (callbacks), and a later Serve returns ErrClosed.
+// What was posted to it fails with ErrClosed (tasks and Do's functions never
+// run, their callers are answered) or is dropped (callbacks: they must not
+// run on a thread other than the loop's), and a later Serve returns
+// ErrClosed.
 func (l *Loop) discard() bool {
 	if !l.state.CompareAndSwap(int32(loopNew), int32(loopClosed)) {
 		return false
 	}
 	// No goroutine will ever serve the loop, so this one may run what was
 	// posted, as the loop would have while closing.
-	l.shut.began, l.shut.cancelled = true, true
+	l.shut.began, l.shut.cancelled, l.shut.discarded = true, true, true
 	for _, it := range l.inbox.closeAll() {
 		it.runOnLoop(l)
 	}
@@ -90,6 +92,7 @@ type shutdown struct {
 	began     bool    // Close has begun: hooks run, then tasks are cancelled
 	cancelled bool    // every task has been cancelled; the loop stops once they end
 	hard      bool    // Shutdown's ctx ended: shields and hooks are cancelled too
+	discarded bool    // closed before it served: callbacks are dropped, not run
 	errs      []error // the hooks' errors
 }
 
@@ -133,7 +136,9 @@ func (l *Loop) beginShutdown() {
 	}}
 	f.retrieved.Store(true)
 	f.onDone = append(f.onDone, l.cancelAll)
-	l.startTask(l.newTask(f, f.pctx))
+	t := l.newTask(f, f.pctx)
+	t.opts.immune = true // Close does not cancel the hooks: their Err says so
+	l.startTask(t)
 }
 
 // cancelAll cancels every live task but the shielded ones, which Shutdown's
@@ -174,7 +179,7 @@ func OnClose(t *Task, fn func(*Task) error) (remove func() bool, err error) {
 	h := &closeHook{fn: fn}
 	l.hooks = append(l.hooks, h)
 	return func() bool {
-		if l.curr.Load() == nil {
+		if l.curr.Load() == nil || !l.onLoopThread() {
 			panic("aio: OnClose's remove called outside a task of " + l.Name())
 		}
 		i := slices.Index(l.hooks, h)

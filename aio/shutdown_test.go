@@ -195,6 +195,7 @@ func TestOnClose(t *testing.T) {
 	var order []string
 	var tids []int
 	var sawCancelled []bool // whether the bystander task was cancelled yet
+	var errs []error        // each hook's t.Err() and its context's
 	bystander := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
 		return 0, aio.Sleep(t, time.Hour)
 	})
@@ -204,6 +205,7 @@ func TestOnClose(t *testing.T) {
 				order = append(order, name)
 				tids = append(tids, testkit.ThreadID())
 				sawCancelled = append(sawCancelled, bystander.Settled())
+				errs = append(errs, t.Err(), t.Context().Err())
 				if err := aio.Sleep(t, time.Millisecond); err != nil {
 					return err // hooks may await: Close does not cancel them
 				}
@@ -233,6 +235,9 @@ func TestOnClose(t *testing.T) {
 		if tid != tids[0] || sawCancelled[i] {
 			t.Errorf("hook %q ran on thread %d (first on %d), bystander ended %v; want the loop's thread, before any task is cancelled", order[i], tid, tids[0], sawCancelled[i])
 		}
+	}
+	if slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+		t.Errorf("in the hooks, t.Err() and t.Context().Err() were %v; want nil: Close does not cancel its hooks", errs)
 	}
 	var pe *aio.PanicError
 	if !errors.Is(err, errHook) || !errors.As(err, &pe) || pe.Value != "hook boom" || !strings.Contains(err.Error(), "Goexit") {
@@ -382,5 +387,40 @@ func TestWorkStartedAfterCloseCancels(t *testing.T) {
 	}
 	if _, err := spawned.Wait(testkit.Context(t)); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("the task spawned after the cancellation: Wait() = %v; want ErrClosed", err)
+	}
+}
+
+// TestOnCloseRemoveMisuse checks that a hook's remove called outside a task
+// of its loop panics rather than edit the loop's hooks from another
+// goroutine: from a goroutine while the loop is idle, and from a task of
+// another loop while this loop runs a task.
+func TestOnCloseRemoveMisuse(t *testing.T) {
+	testkit.Check(t)
+	l, other := startLoop(t), startLoop(t)
+	remove := call(t, l, func(t *aio.Task) (func() bool, error) {
+		return aio.OnClose(t, func(*aio.Task) error { return nil })
+	})
+	const want = "OnClose's remove called outside a task of"
+	if p, _ := testkit.RecoverPanic(func() { remove() }).(string); !strings.Contains(p, want) {
+		t.Errorf("remove() from a goroutine panicked with %q; want %q", p, want)
+	}
+	release := make(chan struct{})
+	busy := make(chan struct{})
+	held := aio.Spawn(context.Background(), l, func(t *aio.Task) (int, error) {
+		close(busy)
+		<-release // l runs a task while the other loop's task calls remove
+		return 0, nil
+	})
+	testkit.Await(t, busy, "l to run a task")
+	p := call(t, other, func(*aio.Task) (any, error) { return testkit.RecoverPanic(func() { remove() }), nil })
+	close(release)
+	if msg, _ := p.(string); !strings.Contains(msg, want) {
+		t.Errorf("remove() from another loop's task panicked with %v; want %q", p, want)
+	}
+	if _, err := held.Wait(testkit.Context(t)); err != nil {
+		t.Fatalf("the holding task: %v", err)
+	}
+	if !call(t, l, func(*aio.Task) (bool, error) { return remove(), nil }) {
+		t.Errorf("remove() from a task of l = false; want true: the misuses removed nothing")
 	}
 }

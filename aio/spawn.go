@@ -127,9 +127,10 @@ func Call[T any](ctx context.Context, l *Loop, fn func(*Task) (T, error)) (T, er
 // fast path (the caller spun until the task ended: no Done channel, no
 // cancellation posted, no panic) are reused: a Call then allocates nothing.
 // Such a future unbinds its task as it settles, before its caller can see it
-// done; after that, the loop reads only fields its caller does not write. The slow-task watchdog may read a
-// stepped future's function after the step, so a loop under SlowTask does
-// not reuse them.
+// done, and says when settle has returned (loopDone): only then is it put
+// back, since settle reads the Done channel's fields after it has published
+// the outcome. The slow-task watchdog may read a stepped future's function
+// after the step, so a loop under SlowTask does not reuse them.
 var callRecords sync.Map // callRecordKey[T]{} -> *sync.Pool of *Future[T]
 
 type callRecordKey[T any] struct{}
@@ -158,12 +159,13 @@ func newCallRecord[T any](l *Loop, fn func(*Task) (T, error), ctx context.Contex
 // reuseCallRecord hands f's outcome over and, if it may, puts f back for the
 // next Call.
 func reuseCallRecord[T any](f *Future[T]) (T, error) {
-	if f.pe != nil || f.err == errGoexit || f.l.cfg.slowAfter > 0 {
-		return f.result()
+	if f.pe != nil || f.err == errGoexit || f.l.cfg.slowAfter > 0 || !f.loopDone.Load() {
+		return f.result() // not reused: the loop may still be settling it
 	}
 	v, err := f.val, f.err
 	var zero T
 	f.fn, f.pctx, f.val, f.err = nil, nil, zero, nil
+	f.loopDone.Store(false)
 	atomic.StoreUint32(&f.state, futurePending)
 	callRecordPool[T]().Put(f)
 	return v, err
