@@ -46,6 +46,7 @@ func awaitSettled[T any](t *Task, f *Future[T]) {
 		t.suspend("await")
 		f.removeWaiter(t)
 	}
+	t.interruptCarried()
 }
 
 // addWaiter has t woken when f settles. A future mostly has one waiter,

@@ -104,6 +104,7 @@ func (g *Group) Wait() error {
 		g.waiter = g.t
 		g.t.suspend("Group.Wait")
 	}
+	g.t.interruptCarried()
 	g.waiter = nil
 	if g.pe != nil {
 		g.peFuture.claim()

@@ -73,6 +73,12 @@ func Buffer(n int) StreamOption { return streamOption(func(c *streamConfig) { c.
 // stream. If seq is nil, or the stream cannot start (ctx done, l closed), the
 // stream's first Next returns why. OpenStream is safe to call from any
 // goroutine.
+//
+// Close every stream (defer s.Close()), as you would sql.Rows: the
+// generator's outcome, its panic included, is the stream's to hand over, in
+// Next or Close, so the loop's Close does not report it; a stream dropped
+// unread and unclosed leaves its generator suspended in yield until the loop
+// closes, and a panic it raised then is lost.
 func OpenStream[T any](ctx context.Context, l *Loop, seq Seq[T], opts ...StreamOption) *Stream[T] {
 	c := streamConfig{batch: 256, buffer: 4}
 	for _, o := range opts {

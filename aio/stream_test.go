@@ -233,6 +233,17 @@ func TestStreamStopIsNotCancellation(t *testing.T) {
 			_, err := aio.Await(t, aio.Go(t, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, time.Hour) }))
 			return err
 		}, aio.ErrStopped},
+		// Waits that end when their children do, the interrupt having
+		// cancelled them: it must not stay behind for the cleanup.
+		{"in Timeout", func(t *aio.Task) error {
+			_, err := aio.Timeout(t, time.Hour, func(t *aio.Task) (int, error) { return 0, aio.Sleep(t, time.Hour) })
+			return err
+		}, aio.ErrStopped},
+		{"in Group.Wait", func(t *aio.Task) error {
+			g := aio.NewGroup(t)
+			g.Go(func(t *aio.Task) error { return aio.Sleep(t, time.Hour) })
+			return g.Wait()
+		}, aio.ErrStopped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,6 +51,12 @@ func (t *Task) interruptNow(err error) {
 	t.l.wake(t)
 }
 
+// interruptCarried ends an interrupt that arrived while t waited for its
+// children to end (Timeout, Shield, Group.Wait, the close hooks): such a wait
+// does not give up, it ends when the children the interrupt cancelled have;
+// they carried it, so t's next await must not return it again.
+func (t *Task) interruptCarried() { t.interrupt = nil }
+
 // suspend parks the running task, which awaits in op, until the loop wakes it
 // with wake (because what it awaits happened, or because it was cancelled).
 // Callers re-check their condition and t.cancelErr after it returns.
