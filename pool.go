@@ -149,7 +149,8 @@ func (m *member[R]) value(ctx context.Context, res func() aio.Resource[R]) (R, e
 	case m.entering <- struct{}{}:
 		defer func() { <-m.entering }()
 	case <-ctx.Done():
-		return m.v, ctx.Err()
+		var zero R // m.v is the entering call's to write
+		return zero, ctx.Err()
 	}
 	if m.entered.Load() {
 		return m.v, nil

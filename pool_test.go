@@ -248,6 +248,39 @@ func TestPoolWaitForEnterHonorsContext(t *testing.T) {
 	}
 }
 
+// TestPoolGiveUpWhileAnotherEnters checks, under -race, that a Use that
+// gives up while another Use is entering the member's resource reads
+// nothing the entering one writes: the Enter ends on a timer of the loop,
+// with nothing ordering it after the give-up.
+func TestPoolGiveUpWhileAnotherEnters(t *testing.T) {
+	testkit.Check(t)
+	ctx := testkit.Context(t)
+	entering := make(chan struct{})
+	var f poolFactory
+	f.enterWait = func(t *aio.Task) {
+		close(entering)
+		aio.Sleep(t, 20*time.Millisecond)
+	}
+	p := threadrunner.NewPool(1, f.res)
+	first := make(chan error, 1)
+	go func() {
+		_, err := threadrunner.Use(ctx, p, poolBump(ctx))
+		first <- err
+	}()
+	<-entering
+	short, cancel := context.WithTimeout(ctx, time.Millisecond)
+	defer cancel()
+	if _, err := threadrunner.Use(short, p, poolBump(short)); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Use() while another enters = %v; want nil or %v", err, context.DeadlineExceeded)
+	}
+	if err := testkit.Await(t, first, "the entering Use"); err != nil {
+		t.Errorf("the first Use() = %v; want nil", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("Close() = %v; want nil", err)
+	}
+}
+
 func TestPoolClose(t *testing.T) {
 	testkit.Check(t)
 	ctx := testkit.Context(t)

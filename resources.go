@@ -41,7 +41,10 @@ func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool
 	if err != nil {
 		return zero, nil, err
 	}
-	var e *entry
+	// An atomic: a Call made from another loop's thread may return at its
+	// ctx's end while the task still runs (an entry made then is exited by
+	// Close, as its close hook).
+	var entered atomic.Pointer[entry]
 	v, err := aio.Call(ctx, l, func(t *aio.Task) (T, error) {
 		v, exit, err := aio.Enter(t, res)
 		if err != nil {
@@ -60,9 +63,11 @@ func enter[T any](ctx context.Context, r *Runner, res aio.Resource[T], kept bool
 		if err != nil {
 			return zero, errors.Join(err, exit(t, aio.ErrClosed))
 		}
-		en.remove, e = remove, en
+		en.remove = remove
+		entered.Store(en)
 		return v, nil
 	})
+	e := entered.Load()
 	if err != nil && e != nil {
 		// Entered, but the caller gave up meanwhile: exit it now.
 		err = errors.Join(err, r.release(ctx, e, err))
