@@ -58,7 +58,15 @@ var errGoexit = errors.New("aio: runtime.Goexit called")
 // keeps its first stack). If fn calls runtime.Goexit, catch calls goexit, if
 // not nil, as the goroutine unwinds, and does not return.
 func catch(fn func(), goexit func()) *PanicError {
-	p, stack, panicked := fault.Catch(fn, goexit)
+	return asPanicError(fault.Catch(fn, goexit))
+}
+
+// asPanicError is catch's *PanicError, or nil if nothing panicked. It is
+// not inlined, so that it adds nothing to the frame of a task's run, which
+// stays under its coroutine while it is suspended (see fault.Catch).
+//
+//go:noinline
+func asPanicError(p any, stack []byte, panicked bool) *PanicError {
 	if !panicked {
 		return nil
 	}

@@ -12,11 +12,18 @@ type waitList struct {
 // wait suspends t, in op, until woken or cancelled. The caller loops,
 // re-checking its condition and t.cancelErr.
 func (w *waitList) wait(t *Task, op string) {
-	w.tasks = append(w.tasks, t)
+	w.add(t)
 	t.suspend(op)
 	w.remove(t)
 }
 
+// add and remove are not inlined into wait, whose frame stays under the
+// task's coroutine while it is suspended (see fault.Catch on why that counts).
+//
+//go:noinline
+func (w *waitList) add(t *Task) { w.tasks = append(w.tasks, t) }
+
+//go:noinline
 func (w *waitList) remove(t *Task) {
 	if i := slices.Index(w.tasks, t); i >= 0 {
 		w.tasks = slices.Delete(w.tasks, i, i+1)
