@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/threadrunner/threadrunner/bench/internal/cases"
 	"github.com/threadrunner/threadrunner/bench/internal/report"
 	"github.com/threadrunner/threadrunner/bench/peers"
 )
@@ -28,7 +29,7 @@ func main() {
 	duration := flag.Duration("duration", 0, "length of one timed run of a case on a system (default 150ms, 15ms with -quick)")
 	idle := flag.Duration("idle", 0, "idle window of the idle case (default 1s, 50ms with -quick)")
 	suspend := flag.Int("suspend", 0, "tasks of the suspend case (default 100000, 10000 with -quick)")
-	only := flag.String("cases", "", "comma-separated case names to run (default all): run,run-8,submit,iter,spawn,sleep,suspend,idle,js-await-go,js-timeout,js-iter,js-pending,js-pool-http")
+	only := flag.String("cases", "", "comma-separated case names to run (default all): "+caseNames())
 	systems := flag.String("systems", "", "comma-separated system names to run (default all)")
 	svg := flag.String("svg", "", "write an SVG bar chart to this file")
 	md := flag.String("md", "", "write the markdown report to this file too")
@@ -59,6 +60,15 @@ func setIf[T int | time.Duration](dst *T, v T) {
 	if v != 0 {
 		*dst = v
 	}
+}
+
+// caseNames lists the report's cases, in report order, for -cases's help.
+func caseNames() string {
+	var names []string
+	for _, c := range cases.All() {
+		names = append(names, c.Name)
+	}
+	return strings.Join(names, ",")
 }
 
 func split(s string) []string {
