@@ -3,7 +3,7 @@
 // medians with ratios against the naive locked loop and the plain channel,
 // and the performance targets, each marked MET or NOT MET.
 //
-//	cd bench && go run ./cmd/report                 # about a minute and a half on a quiet machine
+//	cd bench && go run ./cmd/report                 # about four and a half minutes
 //	go run ./cmd/report -quick                      # a few seconds, to check it works
 //	go run ./cmd/report -svg chart.svg -md report.md
 //
