@@ -20,7 +20,10 @@ import (
 //
 // It tells the three apart as iter.Pull and singleflight do: the inner
 // function's deferred recover stops a panic, so control comes back to
-// Catch; during a Goexit it does not, and only the outer deferred call runs.
+// Catch; during a Goexit it stops nothing, control never comes back, and
+// the outer deferred call sees that. A panic raised by one of fn's deferred
+// calls while fn Goexits is stopped by the inner recover and then lost: the
+// Goexit goes on, and the goroutine was exiting anyway.
 //
 // Its two frames are small on purpose: a task's coroutine sits under them
 // whenever it is suspended, and the Go runtime sizes new goroutines' stacks

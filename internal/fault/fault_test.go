@@ -102,6 +102,25 @@ func TestCatchPanicThenGoexit(t *testing.T) {
 	}
 }
 
+// A Goexit during which one of fn's deferred calls panics is still a
+// Goexit: the panic is stopped, the Goexit goes on.
+func TestCatchGoexitThenPanic(t *testing.T) {
+	goexits, returned := 0, false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Catch(func() {
+			defer func() { panic("late") }()
+			runtime.Goexit()
+		}, func() { goexits++ })
+		returned = true
+	}()
+	<-done
+	if goexits != 1 || returned {
+		t.Errorf("goexit called %d times, Catch returned %v; want 1, false", goexits, returned)
+	}
+}
+
 type panickingHandler struct{ slog.Handler }
 
 func (panickingHandler) Handle(context.Context, slog.Record) error { panic("handler boom") }
