@@ -125,20 +125,31 @@ func (s *JSPool) Call() (int, error) {
 
 // Load implements [Loader].
 func (s *JSPool) Load(n, clients int) error {
+	return Parallel(clients, func(c int) error {
+		for i := c; i < n; i += clients {
+			if err := s.get(fmt.Sprintf("%s/page-%d", s.url, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Parallel runs fn(0) to fn(k-1), each on a goroutine of its own, waits for
+// them all and returns their errors joined: the load generators of the
+// cases that call a system from many goroutines at once.
+func Parallel(k int, fn func(i int) error) error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
 	)
-	for c := range clients {
+	for i := range k {
 		wg.Go(func() {
-			for i := c; i < n; i += clients {
-				if err := s.get(fmt.Sprintf("%s/page-%d", s.url, i)); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-					return
-				}
+			if err := fn(i); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
 			}
 		})
 	}

@@ -4,11 +4,9 @@
 package cases
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/threadrunner/threadrunner/bench/peers"
@@ -91,26 +89,14 @@ func measureRun(sys peers.System, cfg Config) (Sample, bool, error) {
 func measureRunN(sys peers.System, cfg Config) (Sample, bool, error) {
 	k := max(1, cfg.Callers)
 	s, err := Timed(cfg.Duration, func(n int) error {
-		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			errs []error
-		)
-		for i := range k {
-			m := share(n, k, i)
-			wg.Go(func() {
-				for range m {
-					if _, err := sys.Call(); err != nil {
-						mu.Lock()
-						errs = append(errs, err)
-						mu.Unlock()
-						return
-					}
+		return peers.Parallel(k, func(i int) error {
+			for range share(n, k, i) {
+				if _, err := sys.Call(); err != nil {
+					return err
 				}
-			})
-		}
-		wg.Wait()
-		return errors.Join(errs...)
+			}
+			return nil
+		})
 	})
 	return s, true, err
 }
